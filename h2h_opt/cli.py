@@ -1,0 +1,287 @@
+"""The ``h2h`` command line: thin wrappers around the library.
+
+Exit codes: 0 ok; 1 infeasible schedule or invalid input; 2 usage error.
+Errors are one line on stderr (``h2h: ...``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .cost import compile_tables
+from .evaluate import evaluate
+from .io import (
+    InputError,
+    dump_instance,
+    import_cost_csv,
+    instance_schema,
+    read_instance,
+    read_schedule,
+    read_stg,
+    write_instance,
+    write_json,
+)
+from .model import Instance, ModelError
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad command-line usage (exit 2)."""
+
+
+def _fmt_bytes(x: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(x) < 1000 or unit == "TB":
+            return f"{x:.4g} {unit}"
+        x /= 1000
+    return f"{x:.4g} TB"
+
+
+def _fmt_bw(x: float) -> str:
+    return "unlimited" if not np.isfinite(x) else f"{x / 1e9:g} GB/s"
+
+
+def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, indent=1, allow_nan=False, default=_json_default))
+    else:
+        print(text)
+
+
+def _json_default(x: Any) -> Any:
+    if isinstance(x, np.generic):
+        return x.item()
+    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    inst = read_instance(args.instance)
+    _emit(args, {"valid": True, "name": inst.name, "layers": inst.num_layers,
+                 "accelerators": inst.num_accs},
+          f"{args.instance}: valid ({inst.num_layers} layers, {inst.num_accs} accelerators)")
+    return EXIT_OK
+
+
+def instance_info(inst: Instance) -> dict[str, Any]:
+    """Sizes and totals of an instance (what ``h2h info`` prints)."""
+    tab = compile_tables(inst)
+    wl = inst.workload
+    has_pred = np.bincount(tab.edge_dst, minlength=wl.num_layers) > 0
+    min_t = np.min(tab.t, axis=1)
+    accs = []
+    for a, acc in enumerate(inst.system.accelerators):
+        accs.append({
+            "id": acc.id, "ops": sorted(acc.ops), "cost_model": acc.cost_model["kind"],
+            "power_w": acc.power_w, "host_bandwidth_bps": _finite(acc.host_bandwidth_bps),
+            "weight_capacity_bytes": _finite(acc.weight_capacity_bytes),
+            "runnable_layers": int(np.isfinite(tab.t[:, a]).sum()),
+        })
+    return {
+        "name": inst.name,
+        "layers": wl.num_layers,
+        "edges": len(wl.edges),
+        "models": {m: sum(1 for layer in wl.layers if layer.model == m) for m in wl.models},
+        "ops": dict(Counter(layer.op for layer in wl.layers)),
+        "accelerators": accs,
+        "options": {"comm": inst.options.comm, "locality": inst.options.locality,
+                    "objective": inst.options.objective,
+                    "element_bytes": inst.options.element_bytes, "tick_s": inst.options.tick_s},
+        "total_macs": float(tab.macs.sum()),
+        "total_min_compute_s": float(min_t.sum()),
+        "total_weight_bytes": float(tab.weight_bytes.sum()),
+        "total_activation_bytes": float(tab.edge_bytes.sum()
+                                        + tab.input_bytes[~has_pred].sum()),
+    }
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    inst = read_instance(args.instance)
+    info = instance_info(inst)
+    lines = [
+        f"instance     {info['name']}",
+        f"layers       {info['layers']} in {len(info['models'])} model(s): "
+        + ", ".join(f"{m} ({k})" for m, k in info["models"].items()),
+        f"edges        {info['edges']}",
+        "ops          " + ", ".join(f"{op} x{k}" for op, k in info["ops"].items()),
+        f"options      comm={info['options']['comm']} locality={info['options']['locality']}"
+        f" objective={info['options']['objective']} b={info['options']['element_bytes']}",
+        f"compute      {info['total_macs']:.4g} MACs; {info['total_min_compute_s']:.6g} s"
+        " summed at each layer's fastest accelerator",
+        f"weights      {_fmt_bytes(info['total_weight_bytes'])}",
+        f"activations  {_fmt_bytes(info['total_activation_bytes'])} (edges + sensor inputs)",
+        f"accelerators {len(info['accelerators'])}:",
+    ]
+    for a in info["accelerators"]:
+        cap = a["weight_capacity_bytes"]
+        lines.append(
+            f"  {a['id']:<14} {a['cost_model']:<13} ops={','.join(a['ops'])}"
+            f"  P={a['power_w']:g} W  B={_fmt_bw(a['host_bandwidth_bps'] or np.inf)}"
+            f"  Cap={'unlimited' if cap is None else _fmt_bytes(cap)}"
+            f"  runs {a['runnable_layers']} layers"
+        )
+    _emit(args, info, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    inst = read_instance(args.instance)
+    sched = read_schedule(args.schedule)
+    if sched.instance != inst.name:
+        print(f"h2h: warning: schedule is for instance {sched.instance!r}, evaluating it on"
+              f" {inst.name!r}", file=sys.stderr)
+    ev = evaluate(inst, sched)
+    text = [f"feasible  {'yes' if ev.feasible else 'NO'}",
+            f"latency   {ev.latency:.6g} s", f"energy    {ev.energy:.6g} J",
+            f"locality  {ev.locality}"]
+    for v in ev.violations[: args.max_violations]:
+        text.append(f"  [{v.kind}] {v.message}")
+    if len(ev.violations) > args.max_violations:
+        text.append(f"  ... and {len(ev.violations) - args.max_violations} more violations")
+    summary = ev.summary()
+    summary["instance"] = inst.name
+    _emit(args, summary, "\n".join(text))
+    return EXIT_OK if ev.feasible else EXIT_INVALID
+
+
+def cmd_import_stg(args: argparse.Namespace) -> int:
+    inst = read_stg(args.file, args.procs)
+    write_instance(inst, args.output)
+    _emit(args, {"output": str(args.output), "layers": inst.num_layers,
+                 "accelerators": inst.num_accs},
+          f"wrote {args.output}: {inst.num_layers} tasks, {len(inst.workload.edges)} edges,"
+          f" {inst.num_accs} processors")
+    return EXIT_OK
+
+
+def cmd_import_costs(args: argparse.Namespace) -> int:
+    inst = import_cost_csv(read_instance(args.instance), args.csv)
+    write_instance(inst, args.output)
+    _emit(args, {"output": str(args.output)}, f"wrote {args.output}")
+    return EXIT_OK
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .zoo import reference_example
+
+    if args.suite != "examples":
+        raise UsageError(f"unknown suite {args.suite!r} (available: examples)")
+    out = Path(args.output)
+    written = []
+    for inst in (reference_example(1, 1.25), reference_example(2, 1.25),
+                 reference_example(2, 1.25, fused=True)):
+        path = out / f"{inst.name}.json"
+        write_instance(inst, path)
+        written.append(str(path))
+    _emit(args, {"written": written}, "\n".join(f"wrote {p}" for p in written))
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    if args.output:
+        write_json(instance_schema(), args.output)
+    else:
+        print(json.dumps(instance_schema(), indent=1))
+    return EXIT_OK
+
+
+def cmd_dump(args: argparse.Namespace) -> int:  # normalise an instance file
+    inst = read_instance(args.instance)
+    write_json(dump_instance(inst), args.output)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parser
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"h2h: usage error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="h2h", description="Map multi-model DNN workloads onto heterogeneous"
+                " multi-accelerator systems, with optimality gaps.")
+    p.add_argument("--version", action="version", version=f"h2h_opt {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def add(name: str, fn: Any, help_: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_, description=help_)
+        sp.set_defaults(func=fn)
+        sp.add_argument("--json", action="store_true", help="machine-readable output")
+        return sp
+
+    sp = add("validate", cmd_validate, "check an instance file")
+    sp.add_argument("instance")
+    sp = add("info", cmd_info, "sizes, ops, accelerators and totals of an instance")
+    sp.add_argument("instance")
+    sp = add("evaluate", cmd_evaluate, "evaluate a schedule with the independent evaluator")
+    sp.add_argument("instance")
+    sp.add_argument("schedule")
+    sp.add_argument("--max-violations", type=int, default=20, help="violations to print")
+
+    imp = sub.add_parser("import", help="convert other formats into instances")
+    isub = imp.add_subparsers(dest="format", required=True, parser_class=_Parser)
+    sp = isub.add_parser("stg", help="Standard Task Graph Set file (P|prec|Cmax)")
+    sp.set_defaults(func=cmd_import_stg)
+    sp.add_argument("file")
+    sp.add_argument("--procs", type=int, required=True, help="number of identical processors")
+    sp.add_argument("-o", "--output", required=True)
+    sp.add_argument("--json", action="store_true")
+    sp = isub.add_parser("costs", help="cost-table CSV (layer,accelerator,time_s[,energy_j])")
+    sp.set_defaults(func=cmd_import_costs)
+    sp.add_argument("csv")
+    sp.add_argument("--instance", required=True, help="instance whose cost models to replace")
+    sp.add_argument("-o", "--output", required=True)
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("generate", cmd_generate, "write a bundled instance set")
+    sp.add_argument("suite", help="examples: the SPEC §8 reference instances")
+    sp.add_argument("-o", "--output", required=True, help="output directory")
+    sp = add("schema", cmd_schema, "print (or write) the instance JSON Schema")
+    sp.add_argument("-o", "--output")
+    sp = add("normalise", cmd_dump, "rewrite an instance file in canonical form")
+    sp.add_argument("instance")
+    sp.add_argument("-o", "--output", required=True)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"h2h: usage error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (InputError, ModelError) as exc:
+        print(f"h2h: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("h2h: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,558 @@
+"""Versioned JSON for instances, schedules and results; importers (STG, cost CSV).
+
+Layered as in VRPLIB: ``parse_*``/``dump_*`` work on dicts, ``read_*``/``write_*``
+on files.  Every file carries ``format_version``.  Instance files are first
+checked against the published JSON Schema (``instances/schema.json``, the same
+as ``h2h_opt/schema/instance.schema.json``) so that structural errors name their
+JSON path; the model's own validation then names the offending id.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .model import (
+    Accelerator,
+    Edge,
+    Instance,
+    Layer,
+    Links,
+    ModelError,
+    Options,
+    System,
+    Workload,
+)
+from .result import SolveResult, SolveStatus, Termination
+from .schedule import Schedule
+
+__all__ = [
+    "FORMAT_VERSION",
+    "InputError",
+    "dump_instance",
+    "dump_result",
+    "dump_schedule",
+    "import_cost_csv",
+    "instance_schema",
+    "load_json",
+    "parse_instance",
+    "parse_result",
+    "parse_schedule",
+    "parse_stg",
+    "read_instance",
+    "read_result",
+    "read_schedule",
+    "read_stg",
+    "write_instance",
+    "write_json",
+    "write_result",
+    "write_schedule",
+]
+
+FORMAT_VERSION = 1
+_MAX_SHOWN = 80
+
+
+class InputError(ModelError):
+    """Bad input file: one line naming the file and the offending id or JSON path."""
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"non-finite number {name} is not allowed")
+
+
+def load_json(path: str | Path) -> Any:
+    """Read a JSON file; NaN/Infinity are rejected.  Raises :class:`InputError`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: cannot read ({exc})") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{p}: invalid JSON at line {exc.lineno} column {exc.colno}:"
+                         f" {exc.msg}") from None
+    except ValueError as exc:
+        raise InputError(f"{p}: invalid JSON: {exc}") from None
+
+
+def write_json(data: Any, path: str | Path) -> None:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- schema
+
+
+@lru_cache(maxsize=1)
+def instance_schema() -> dict[str, Any]:
+    """The JSON Schema of instance files (draft 2020-12)."""
+    text = resources.files("h2h_opt").joinpath("schema/instance.schema.json").read_text("utf-8")
+    return dict(json.loads(text))
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    import jsonschema
+
+    cls = jsonschema.validators.validator_for(instance_schema())
+    return cls(instance_schema())
+
+
+def _schema_check(doc: Any) -> None:
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(doc))
+    if error is None:
+        return
+    # descend oneOf/anyOf to the most specific reason
+    while error.context:
+        deeper = jsonschema.exceptions.best_match(error.context)
+        if deeper is None:
+            break
+        error = deeper
+    where = error.json_path
+    if error.validator == "additionalProperties":
+        msg = error.message.split(" were unexpected")[0].split(" was unexpected")[0]
+        raise InputError(f"{where}: unknown field {msg.replace('Additional properties are not allowed', '').strip(' ()')}")
+    if error.validator == "required":
+        raise InputError(f"{where}: {error.message}")
+    raise InputError(f"{where}: {_short(error.instance)} violates {error.validator}"
+                     f" {_short(error.validator_value)}")
+
+
+# --------------------------------------------------------------------------- instances
+
+
+def _num_or_inf(value: Any) -> float:
+    return math.inf if value is None else float(value)
+
+
+def _matrix(value: Any, n: int, default: float, name: str) -> tuple[tuple[float, ...], ...]:
+    if value is None:
+        value = default
+    if isinstance(value, int | float):
+        return tuple(tuple(float(value) for _ in range(n)) for _ in range(n))
+    if len(value) != n or any(len(row) != n for row in value):
+        raise InputError(f"$.system.links.{name}: must be a {n}x{n} matrix (one row and column"
+                         f" per accelerator)")
+    return tuple(tuple(_num_or_inf(x) if name == "bandwidth_bps" else float(x or 0.0)
+                       for x in row) for row in value)
+
+
+def parse_instance(doc: Any) -> Instance:
+    """Build a validated :class:`Instance` from a parsed JSON document.
+
+    Raises
+    ------
+    InputError / ModelError
+        One line naming the JSON path (structure) or the offending id (semantics).
+    """
+    if not isinstance(doc, Mapping):
+        raise InputError("$: an instance must be a JSON object")
+    if doc.get("format_version") != FORMAT_VERSION:
+        raise InputError(f"$.format_version: expected {FORMAT_VERSION}, got"
+                         f" {_short(doc.get('format_version'))}")
+    _schema_check(doc)
+    w, s = doc["workload"], doc["system"]
+    layers = tuple(
+        Layer(id=ld["id"], op=ld["op"], model=ld.get("model", "main"), shape=ld.get("shape", {}),
+              input_bytes=ld.get("input_bytes"), weight_bytes=ld.get("weight_bytes"),
+              output_bytes=ld.get("output_bytes"), macs=ld.get("macs"))
+        for ld in w["layers"]
+    )
+    edges = tuple(Edge(e["src"], e["dst"], e.get("bytes")) for e in w.get("edges", []))
+    accs = tuple(
+        Accelerator(
+            id=a["id"], ops=frozenset(a["ops"]), cost_model=a["cost_model"],
+            power_w=a.get("power_w", 0.0),
+            weight_capacity_bytes=_num_or_inf(a.get("weight_capacity_bytes")),
+            host_bandwidth_bps=_num_or_inf(a.get("host_bandwidth_bps")),
+            link_energy_jpb=a.get("link_energy_jpb", 0.0),
+        )
+        for a in s["accelerators"]
+    )
+    links = None
+    if s.get("links") is not None:
+        lk, n = s["links"], len(accs)
+        links = Links(
+            bandwidth_bps=_matrix(lk.get("bandwidth_bps"), n, math.inf, "bandwidth_bps"),
+            latency_s=_matrix(lk.get("latency_s"), n, 0.0, "latency_s"),
+            energy_jpb=_matrix(lk.get("energy_jpb"), n, 0.0, "energy_jpb"),
+        )
+    opts = doc.get("options", {})
+    options = Options(**{k: opts[k] for k in ("comm", "locality", "objective", "element_bytes",
+                                               "tick_s") if k in opts})
+    inst = Instance(doc["name"], Workload(layers, edges), System(accs, links), options)
+    from .cost import compile_tables  # cost-model parameters are validated by compiling
+
+    compile_tables(inst)
+    return inst
+
+
+def _finite_or_none(x: float) -> float | None:
+    return None if math.isinf(x) else x
+
+
+def dump_instance(inst: Instance) -> dict[str, Any]:
+    """The JSON document of an instance (``parse_instance`` inverts it)."""
+    layers = []
+    for layer in inst.workload.layers:
+        d: dict[str, Any] = {"id": layer.id, "model": layer.model, "op": layer.op}
+        if layer.shape:
+            d["shape"] = dict(layer.shape)
+        for key in ("input_bytes", "weight_bytes", "output_bytes", "macs"):
+            if getattr(layer, key) is not None:
+                d[key] = getattr(layer, key)
+        layers.append(d)
+    edges = []
+    for e in inst.workload.edges:
+        ed: dict[str, Any] = {"src": e.src, "dst": e.dst}
+        if e.bytes is not None:
+            ed["bytes"] = e.bytes
+        edges.append(ed)
+    accs = []
+    for a in inst.system.accelerators:
+        accs.append({
+            "id": a.id, "ops": sorted(a.ops), "power_w": a.power_w,
+            "weight_capacity_bytes": _finite_or_none(a.weight_capacity_bytes),
+            "host_bandwidth_bps": _finite_or_none(a.host_bandwidth_bps),
+            "link_energy_jpb": a.link_energy_jpb,
+            "cost_model": a.cost_model.to_dict(),
+        })
+    links = None
+    if inst.system.links is not None:
+        lk = inst.system.links
+        links = {
+            "bandwidth_bps": [[_finite_or_none(x) for x in row] for row in lk.bandwidth_bps],
+            "latency_s": [list(row) for row in lk.latency_s],
+            "energy_jpb": [list(row) for row in lk.energy_jpb],
+        }
+    o = inst.options
+    return {
+        "format_version": FORMAT_VERSION,
+        "kind": "instance",
+        "name": inst.name,
+        "workload": {"layers": layers, "edges": edges},
+        "system": {"accelerators": accs, "links": links},
+        "options": {"comm": o.comm, "locality": o.locality, "objective": o.objective,
+                    "element_bytes": o.element_bytes, "tick_s": o.tick_s},
+    }
+
+
+def read_instance(path: str | Path) -> Instance:
+    """Read and validate an instance file; errors are prefixed with the file name."""
+    doc = load_json(path)
+    try:
+        return parse_instance(doc)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    except ModelError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def write_instance(inst: Instance, path: str | Path) -> None:
+    write_json(dump_instance(inst), path)
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+def dump_schedule(s: Schedule) -> dict[str, Any]:
+    layers = [
+        {"id": lid, "accelerator": acc, "resident": bool(s.residency.get(lid, False)),
+         "start_s": s.start.get(lid)}
+        for lid, acc in s.mapping.items()
+    ]
+    return {
+        "format_version": FORMAT_VERSION,
+        "kind": "schedule",
+        "instance": s.instance,
+        "locality": s.locality,
+        "layers": layers,
+        "orders": {a: list(o) for a, o in s.orders.items()},
+        "meta": _jsonable(s.meta),
+    }
+
+
+def _need(doc: Mapping[str, Any], key: str, where: str, kind: type | tuple[type, ...]) -> Any:
+    if key not in doc:
+        raise InputError(f"{where}: missing field {key!r}")
+    value = doc[key]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise InputError(f"{where}.{key}: wrong type {_short(value)}")
+    return value
+
+
+def parse_schedule(doc: Any) -> Schedule:
+    """Build a :class:`Schedule` from its JSON document (orders optional: derived
+    from start times, ties in file order)."""
+    if not isinstance(doc, Mapping):
+        raise InputError("$: a schedule must be a JSON object")
+    if doc.get("format_version") != FORMAT_VERSION:
+        raise InputError(f"$.format_version: expected {FORMAT_VERSION}, got"
+                         f" {_short(doc.get('format_version'))}")
+    inst_name = _need(doc, "instance", "$", str)
+    rows = _need(doc, "layers", "$", list)
+    mapping: dict[str, str] = {}
+    start: dict[str, float] = {}
+    resident: dict[str, bool] = {}
+    for i, row in enumerate(rows):
+        where = f"$.layers[{i}]"
+        if not isinstance(row, Mapping):
+            raise InputError(f"{where}: must be an object")
+        lid = _need(row, "id", where, str)
+        if lid in mapping:
+            raise InputError(f"{where}.id: duplicate layer {lid!r}")
+        mapping[lid] = _need(row, "accelerator", where, str)
+        st = _need(row, "start_s", where, (int, float))
+        if not math.isfinite(st):
+            raise InputError(f"{where}.start_s: must be finite")
+        start[lid] = float(st)
+        res = row.get("resident", False)
+        if not isinstance(res, bool):
+            raise InputError(f"{where}.resident: must be true/false, got {_short(res)}")
+        resident[lid] = res
+    orders_doc = doc.get("orders")
+    if orders_doc is None:
+        orders: dict[str, list[str]] = {}
+        for lid in sorted(mapping, key=lambda v: (start[v], list(mapping).index(v))):
+            orders.setdefault(mapping[lid], []).append(lid)
+    else:
+        if not isinstance(orders_doc, Mapping):
+            raise InputError("$.orders: must be an object of accelerator -> [layer ids]")
+        orders = {}
+        for acc, order in orders_doc.items():
+            if not isinstance(order, list) or not all(isinstance(x, str) for x in order):
+                raise InputError(f"$.orders.{acc}: must be a list of layer ids")
+            orders[acc] = order
+    loc = doc.get("locality")
+    try:
+        return Schedule(inst_name, mapping, start, {a: tuple(o) for a, o in orders.items()},
+                        resident, loc, doc.get("meta") or {})
+    except ModelError as exc:
+        raise InputError(str(exc)) from None
+
+
+def read_schedule(path: str | Path) -> Schedule:
+    doc = load_json(path)
+    try:
+        return parse_schedule(doc)
+    except ModelError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def write_schedule(s: Schedule, path: str | Path) -> None:
+    write_json(dump_schedule(s), path)
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, Mapping):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if hasattr(x, "item") and callable(x.item):  # numpy scalar
+        return _jsonable(x.item())
+    if hasattr(x, "value") and isinstance(getattr(x, "value", None), str):  # Enum
+        return x.value
+    return x
+
+
+def dump_result(res: SolveResult) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "kind": "result",
+        "instance": res.instance,
+        "solver": res.solver,
+        "status": res.status.value,
+        "termination": res.termination.value,
+        "latency_s": _jsonable(res.latency),
+        "energy_j": _jsonable(res.energy),
+        "objective": _jsonable(res.objective),
+        "bound": _jsonable(res.bound),
+        "gap": _jsonable(res.gap),
+        "time_s": res.time_s,
+        "steps": _jsonable(res.steps),
+        "params": _jsonable(res.params),
+        "info": _jsonable(res.info),
+        "versions": res.versions,
+        "schedule": dump_schedule(res.schedule) if res.schedule is not None else None,
+    }
+
+
+def parse_result(doc: Any) -> SolveResult:
+    if not isinstance(doc, Mapping) or doc.get("format_version") != FORMAT_VERSION \
+            or doc.get("kind") != "result":
+        raise InputError("$: not a result document (format_version 1, kind 'result')")
+    try:
+        status = SolveStatus(doc["status"])
+        term = Termination(doc["termination"])
+    except (KeyError, ValueError) as exc:
+        raise InputError(f"$: bad status/termination ({exc})") from None
+
+    def num(key: str) -> float:
+        v = doc.get(key)
+        return math.nan if v is None else float(v)
+
+    obj = doc.get("objective")
+    return SolveResult(
+        instance=doc["instance"], solver=doc["solver"], status=status, termination=term,
+        schedule=parse_schedule(doc["schedule"]) if doc.get("schedule") else None,
+        latency=num("latency_s"), energy=num("energy_j"),
+        objective=tuple(obj) if isinstance(obj, list) else obj,  # type: ignore[arg-type]
+        bound=doc.get("bound"), gap=doc.get("gap"), time_s=float(doc.get("time_s", 0.0)),
+        steps=list(doc.get("steps", [])), params=dict(doc.get("params", {})),
+        info=dict(doc.get("info", {})), versions=dict(doc.get("versions", {})),
+    )
+
+
+def read_result(path: str | Path) -> SolveResult:
+    doc = load_json(path)
+    try:
+        return parse_result(doc)
+    except ModelError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def write_result(res: SolveResult, path: str | Path) -> None:
+    write_json(dump_result(res), path)
+
+
+# --------------------------------------------------------------------------- importers
+
+
+def parse_stg(text: str, procs: int, name: str = "stg") -> Instance:
+    """Standard Task Graph Set format (Tobita & Kasahara 2002) as an instance.
+
+    ``P|prec|Cmax``: ``procs`` identical processors, ``p2p`` with zero delays
+    (no links), every task's cost its compute time in time units (``tick_s = 1``).
+    The dummy entry and exit tasks (0 and n+1) are dropped; they cost 0.
+    """
+    if isinstance(procs, bool) or not isinstance(procs, int) or procs < 1:
+        raise InputError(f"--procs: must be a positive integer, got {procs!r}")
+    lines = [ln.split() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    if not lines:
+        raise InputError("STG: empty file")
+    try:
+        n = int(lines[0][0])
+    except ValueError:
+        raise InputError(f"STG line 1: expected the task count, got {lines[0][0]!r}") from None
+    if len(lines) < n + 3:
+        raise InputError(f"STG: expected {n + 2} task lines, found {len(lines) - 1}")
+    costs: dict[int, int] = {}
+    edges: list[tuple[int, int]] = []
+    for row_no, row in enumerate(lines[1: n + 3], start=2):
+        try:
+            tid, cost, npred, *preds = (int(x) for x in row)
+        except ValueError:
+            raise InputError(f"STG line {row_no}: non-integer field in {' '.join(row)!r}") from None
+        if len(preds) != npred:
+            raise InputError(f"STG line {row_no}: task {tid} declares {npred} predecessors,"
+                             f" lists {len(preds)}")
+        if cost < 0:
+            raise InputError(f"STG line {row_no}: task {tid} has negative cost {cost}")
+        costs[tid] = cost
+        edges.extend((p, tid) for p in preds)
+    real = [t for t in range(1, n + 1)]
+    for t in real:
+        if t not in costs:
+            raise InputError(f"STG: task {t} is missing")
+    layers = tuple(Layer(id=f"T{t}", op="task", model="stg") for t in real)
+    ed = tuple(Edge(f"T{u}", f"T{v}") for u, v in edges if 1 <= u <= n and 1 <= v <= n)
+    times = {f"T{t}": float(costs[t]) for t in real}
+    accs = tuple(Accelerator(id=f"P{p + 1}", ops=frozenset({"task"}),
+                             cost_model={"kind": "table", "time_s": times})
+                 for p in range(procs))
+    return Instance(name, Workload(layers, ed), System(accs, None),
+                    Options(comm="p2p", tick_s=1.0))
+
+
+def read_stg(path: str | Path, procs: int) -> Instance:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    try:
+        return parse_stg(text, procs, name=f"{p.stem}-p{procs}")
+    except ModelError as exc:
+        raise InputError(f"{p}: {exc}") from None
+
+
+def import_cost_csv(inst: Instance, path: str | Path) -> Instance:
+    """Replace cost models by ``table`` models read from a CSV file.
+
+    Columns: ``layer,accelerator,time_s`` and optionally ``energy_j`` (default
+    ``P_a·t``).  Accelerators named in the file get a table model with its rows;
+    others keep theirs.  Unknown ids are errors naming the row.
+    """
+    p = Path(path)
+    try:
+        fh = p.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    tables: dict[str, dict[str, dict[str, float]]] = {}
+    with fh:
+        reader = csv.DictReader(fh)
+        cols = set(reader.fieldnames or ())
+        missing = {"layer", "accelerator", "time_s"} - cols
+        if missing:
+            raise InputError(f"{p}: missing column(s) {', '.join(sorted(missing))}")
+        for row_no, row in enumerate(reader, start=2):
+            lid, acc = row["layer"], row["accelerator"]
+            if lid not in inst.workload.index:
+                raise InputError(f"{p} line {row_no}: unknown layer {lid!r}")
+            if acc not in inst.system.index:
+                raise InputError(f"{p} line {row_no}: unknown accelerator {acc!r}")
+            entry = tables.setdefault(acc, {"time_s": {}, "energy_j": {}})
+            for key in ("time_s", "energy_j"):
+                raw = (row.get(key) or "").strip()
+                if not raw:
+                    if key == "time_s":
+                        raise InputError(f"{p} line {row_no}: empty time_s")
+                    continue
+                try:
+                    val = float(raw)
+                except ValueError:
+                    raise InputError(f"{p} line {row_no}: {key} {raw!r} is not a number") from None
+                if not math.isfinite(val) or val < 0:
+                    raise InputError(f"{p} line {row_no}: {key} must be finite and >= 0,"
+                                     f" got {raw!r}")
+                entry[key][lid] = val
+    accs = []
+    for a in inst.system.accelerators:
+        if a.id in tables:
+            cm: dict[str, Any] = {"kind": "table", "time_s": tables[a.id]["time_s"]}
+            if tables[a.id]["energy_j"]:
+                cm["energy_j"] = tables[a.id]["energy_j"]
+            a = Accelerator(a.id, a.ops, cm, a.power_w, a.weight_capacity_bytes,
+                            a.host_bandwidth_bps, a.link_energy_jpb)
+        accs.append(a)
+    out = Instance(inst.name, inst.workload, System(tuple(accs), inst.system.links), inst.options)
+    from .cost import compile_tables
+
+    try:
+        compile_tables(out)
+    except ModelError as exc:
+        raise InputError(f"{p}: {exc}") from None
+    return out
