@@ -18,7 +18,7 @@ import numpy as np
 
 from . import __version__
 from .cost import compile_tables
-from .evaluate import evaluate
+from .evaluate import asap, evaluate
 from .io import (
     InputError,
     dump_instance,
@@ -29,6 +29,7 @@ from .io import (
     read_stg,
     write_instance,
     write_json,
+    write_schedule,
 )
 from .model import Instance, ModelError
 
@@ -189,6 +190,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
         path = out / f"{inst.name}.json"
         write_instance(inst, path)
         written.append(str(path))
+        if inst.num_accs == 1:  # the serial schedule: back to back, every transfer paid
+            ids = [layer.id for layer in inst.workload.layers]
+            acc = inst.system.ids[0]
+            serial = asap(inst, dict.fromkeys(ids, acc), {}, {acc: tuple(ids)}, locality="none",
+                          meta={"what": "workload order, back to back, every transfer paid"})
+            spath = out / f"{inst.name}.serial.schedule.json"
+            write_schedule(serial, spath)
+            written.append(str(spath))
     _emit(args, {"written": written}, "\n".join(f"wrote {p}" for p in written))
     return EXIT_OK
 

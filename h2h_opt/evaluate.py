@@ -38,7 +38,7 @@ __all__ = [
 VIOLATION_KINDS = (
     "unknown_layer",        # the schedule names a layer the workload does not have
     "missing_layer",        # a layer has no accelerator or no start time
-    "unknown_accelerator",  # a layer is mapped to (or ordered on) an accelerator that does not exist
+    "unknown_accelerator",  # a layer is mapped to (or ordered on) an unknown accelerator
     "infeasible_pair",      # t[v, x(v)] = inf: the accelerator does not run op(v)
     "order",                # π_a does not hold exactly the layers mapped to a
     "start",                # negative or non-finite start time
@@ -406,13 +406,13 @@ def evaluate(inst: Instance, schedule: Schedule, tables: CostTables | None = Non
     # -- orders π_a ---------------------------------------------------------------------
     orders_ok = True
     placed: dict[str, str] = {}
-    for acc, order in schedule.orders.items():
+    for acc, given in schedule.orders.items():
         if acc not in sysm.index:
             viol.append(Violation("unknown_accelerator", f"order given for unknown accelerator"
-                                  f" {acc!r}", tuple(order), acc))
+                                  f" {acc!r}", tuple(given), acc))
             orders_ok = False
             continue
-        for lid in order:
+        for lid in given:
             if lid not in wl.index:
                 viol.append(Violation("unknown_layer", f"order of {acc!r} names unknown layer"
                                       f" {lid!r}", (lid,), acc))
@@ -454,9 +454,9 @@ def evaluate(inst: Instance, schedule: Schedule, tables: CostTables | None = Non
             viol.append(Violation("start", f"layer {layer.id!r} starts at {start[v]!r}",
                                   (layer.id,), sysm.ids[x[v]]))
     ids = tables.layer_ids
-    for a, order in enumerate(order_idx):
-        for i in range(1, len(order)):
-            u, v = order[i - 1], order[i]
+    for a, seq in enumerate(order_idx):
+        for i in range(1, len(seq)):
+            u, v = seq[i - 1], seq[i]
             if start[v] < finish[u] - tol:
                 viol.append(Violation(
                     "overlap",

@@ -28,6 +28,7 @@ from .model import (
     Options,
     System,
     Workload,
+    thaw,
 )
 from .result import SolveResult, SolveStatus, Termination
 from .schedule import Schedule
@@ -128,8 +129,9 @@ def _schema_check(doc: Any) -> None:
         error = deeper
     where = error.json_path
     if error.validator == "additionalProperties":
-        msg = error.message.split(" were unexpected")[0].split(" was unexpected")[0]
-        raise InputError(f"{where}: unknown field {msg.replace('Additional properties are not allowed', '').strip(' ()')}")
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        raise InputError(f"{where}: unknown field {extra[0]!r}" if extra else
+                         f"{where}: {error.message}")
     if error.validator == "required":
         raise InputError(f"{where}: {error.message}")
     raise InputError(f"{where}: {_short(error.instance)} violates {error.validator}"
@@ -215,7 +217,7 @@ def dump_instance(inst: Instance) -> dict[str, Any]:
     for layer in inst.workload.layers:
         d: dict[str, Any] = {"id": layer.id, "model": layer.model, "op": layer.op}
         if layer.shape:
-            d["shape"] = dict(layer.shape)
+            d["shape"] = thaw(layer.shape)
         for key in ("input_bytes", "weight_bytes", "output_bytes", "macs"):
             if getattr(layer, key) is not None:
                 d[key] = getattr(layer, key)
@@ -233,7 +235,7 @@ def dump_instance(inst: Instance) -> dict[str, Any]:
             "weight_capacity_bytes": _finite_or_none(a.weight_capacity_bytes),
             "host_bandwidth_bps": _finite_or_none(a.host_bandwidth_bps),
             "link_energy_jpb": a.link_energy_jpb,
-            "cost_model": a.cost_model.to_dict(),
+            "cost_model": thaw(a.cost_model),
         })
     links = None
     if inst.system.links is not None:
@@ -419,7 +421,7 @@ def parse_result(doc: Any) -> SolveResult:
         instance=doc["instance"], solver=doc["solver"], status=status, termination=term,
         schedule=parse_schedule(doc["schedule"]) if doc.get("schedule") else None,
         latency=num("latency_s"), energy=num("energy_j"),
-        objective=tuple(obj) if isinstance(obj, list) else obj,  # type: ignore[arg-type]
+        objective=tuple(obj) if isinstance(obj, list) else obj,
         bound=doc.get("bound"), gap=doc.get("gap"), time_s=float(doc.get("time_s", 0.0)),
         steps=list(doc.get("steps", [])), params=dict(doc.get("params", {})),
         info=dict(doc.get("info", {})), versions=dict(doc.get("versions", {})),

@@ -30,6 +30,7 @@ __all__ = [
     "Options",
     "System",
     "Workload",
+    "thaw",
 ]
 
 COMM_MODES = ("host", "p2p")
@@ -91,8 +92,6 @@ class FrozenMap(Mapping[str, Any]):
     def __reduce__(self) -> tuple[Any, ...]:
         return (FrozenMap, (self._d,))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {k: (v.to_dict() if isinstance(v, FrozenMap) else v) for k, v in self._d.items()}
 
 
 def _hashable(v: Any) -> Any:
@@ -100,6 +99,15 @@ def _hashable(v: Any) -> Any:
         return tuple(sorted((k, _hashable(x)) for k, x in v.items()))
     if isinstance(v, list):
         return tuple(_hashable(x) for x in v)
+    return v
+
+
+def thaw(v: Any) -> Any:
+    """Plain dicts and lists from frozen data (for JSON)."""
+    if isinstance(v, Mapping):
+        return {k: thaw(x) for k, x in v.items()}
+    if isinstance(v, tuple | list):
+        return [thaw(x) for x in v]
     return v
 
 
@@ -111,7 +119,8 @@ def _freeze(v: Any) -> Any:
     return v
 
 
-def _check_number(value: Any, what: str, *, positive: bool = False, allow_inf: bool = False) -> float:
+def _check_number(value: Any, what: str, *, positive: bool = False,
+                  allow_inf: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ModelError(f"{what}: expected a number, got {value!r}")
     v = float(value)
@@ -141,7 +150,7 @@ class Layer:
     id: str
     op: str
     model: str = "main"
-    shape: FrozenMap = field(default_factory=FrozenMap)
+    shape: Mapping[str, Any] = field(default_factory=FrozenMap)
     input_bytes: float | None = None
     weight_bytes: float | None = None
     output_bytes: float | None = None
@@ -289,7 +298,7 @@ class Accelerator:
 
     id: str
     ops: frozenset[str]
-    cost_model: FrozenMap
+    cost_model: Mapping[str, Any]
     power_w: float = 0.0
     weight_capacity_bytes: float = math.inf
     host_bandwidth_bps: float = math.inf

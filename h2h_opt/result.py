@@ -7,11 +7,12 @@ result, not an exception.  Latency and energy are always the evaluator's.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import platform
 import sys
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from .schedule import Schedule
@@ -19,13 +20,13 @@ from .schedule import Schedule
 __all__ = ["SolveResult", "SolveStatus", "Termination", "versions"]
 
 
-class SolveStatus(str, Enum):
+class SolveStatus(StrEnum):
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"
     NONE = "none"
 
 
-class Termination(str, Enum):
+class Termination(StrEnum):
     COMPLETED = "completed"      # a heuristic ran to its end
     OPTIMAL = "optimal"          # an exact solver proved optimality (within its gap)
     TIME_LIMIT = "time_limit"
@@ -72,8 +73,6 @@ def versions() -> dict[str, str]:
 
     out = {"python": sys.version.split()[0], "platform": platform.platform()}
     for dist in ("h2h-opt", "numpy", "networkx", "ortools", "pyomo", "highspy"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
     return out

@@ -26,7 +26,8 @@ class Schedule:
     mapping:
         ``layer id -> accelerator id`` (``x``).
     residency:
-        ``layer id -> bool`` (``r``); layers absent are not resident.
+        ``layer id -> bool`` (``r``); layers absent are not resident (only resident
+        layers are kept, so equal decisions compare equal).
     start:
         ``layer id -> start time [s]`` (``s``).
     orders:
@@ -52,7 +53,7 @@ class Schedule:
         object.__setattr__(self, "mapping", dict(self.mapping))
         object.__setattr__(self, "start", {k: float(v) for k, v in self.start.items()})
         object.__setattr__(self, "orders", {a: tuple(o) for a, o in self.orders.items()})
-        object.__setattr__(self, "residency", {k: bool(v) for k, v in self.residency.items()})
+        object.__setattr__(self, "residency", {k: True for k, v in self.residency.items() if v})
         object.__setattr__(self, "meta", dict(self.meta))
         if self.locality is not None and self.locality not in LOCALITIES:
             raise ModelError(

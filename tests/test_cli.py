@@ -1,0 +1,97 @@
+"""The CLI, tested in-process (exit codes: 0 ok, 1 infeasible/invalid, 2 usage)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from h2h_opt.cli import main
+from h2h_opt.io import dump_schedule, read_instance, read_schedule
+from h2h_opt.schedule import Schedule
+
+ROOT = Path(__file__).resolve().parents[1]
+EX = ROOT / "instances" / "examples"
+REF1 = EX / "reference-1acc-1.25GBps.json"
+SERIAL = EX / "reference-1acc-1.25GBps.serial.schedule.json"
+
+
+def run(capsys, *argv):
+    rc = main(list(argv))
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_validate_and_info(capsys):
+    rc, out, _ = run(capsys, "validate", str(REF1))
+    assert rc == 0 and "valid (44 layers, 1 accelerators)" in out
+    rc, out, _ = run(capsys, "info", str(EX / "reference-2acc-1.25GBps.json"), "--json")
+    info = json.loads(out)
+    assert rc == 0
+    assert info["layers"] == 44 and info["edges"] == 41
+    assert info["models"] == {"M1": 20, "M2": 12, "M3": 12}
+    assert info["ops"] == {"conv": 44}
+    assert [a["id"] for a in info["accelerators"]] == ["cnn_acc_1", "cnn_acc_2"]
+    assert info["total_weight_bytes"] == pytest.approx(52_962_048.0, rel=1e-3)
+    rc, out, _ = run(capsys, "info", str(REF1))
+    assert rc == 0 and "cnn_acc_1" in out and "weights" in out
+
+
+def test_evaluate_bundled_serial_schedule(capsys):
+    rc, out, _ = run(capsys, "evaluate", str(REF1), str(SERIAL), "--json")
+    data = json.loads(out)
+    assert rc == 0 and data["feasible"]
+    assert round(data["latency_s"], 4) == 0.7178 and round(data["energy_j"], 2) == 13.36
+    rc, out, _ = run(capsys, "evaluate", str(REF1), str(SERIAL))
+    assert "feasible  yes" in out
+
+
+def test_evaluate_infeasible_exits_1(capsys, tmp_path):
+    s = read_schedule(SERIAL)
+    start = dict(s.start)
+    start["M1L2"] = 0.0  # overlaps M1L1 and precedes its predecessor
+    bad = Schedule(s.instance, s.mapping, start, s.orders, s.residency, s.locality)
+    f = tmp_path / "bad.json"
+    f.write_text(json.dumps(dump_schedule(bad)))
+    rc, out, _ = run(capsys, "evaluate", str(REF1), str(f))
+    assert rc == 1
+    assert "[overlap]" in out and "[precedence]" in out and "'M1L2'" in out
+
+
+def test_import_stg(capsys, tmp_path):
+    out_file = tmp_path / "g.json"
+    rc, out, _ = run(capsys, "import", "stg", str(ROOT / "tests/data/stg/rand0001.stg"), "--procs", "8",
+                     "-o", str(out_file))
+    assert rc == 0 and "50 tasks" in out
+    inst = read_instance(out_file)
+    assert inst.num_accs == 8 and inst.options.comm == "p2p"
+
+
+def test_import_costs(capsys, tmp_path):
+    good = ROOT / "tests" / "data" / "good_small.json"
+    csv_file = tmp_path / "c.csv"
+    csv_file.write_text("layer,accelerator,time_s\nA,acc1,0.5\n")
+    out_file = tmp_path / "o.json"
+    rc, _, err = run(capsys, "import", "costs", str(csv_file), "--instance", str(good),
+                     "-o", str(out_file))
+    assert rc == 0, err
+    assert read_instance(out_file).system.accelerators[1].cost_model["kind"] == "table"
+
+
+def test_generate_examples_reproduces_bundled_files(capsys, tmp_path):
+    rc, _, _ = run(capsys, "generate", "examples", "-o", str(tmp_path))
+    assert rc == 0
+    for f in sorted(EX.glob("*.json")):
+        assert (tmp_path / f.name).read_text() == f.read_text(), f.name
+
+
+def test_schema_command(capsys):
+    rc, out, _ = run(capsys, "schema")
+    assert rc == 0 and json.loads(out)["title"] == "h2h_opt instance"
+
+
+def test_usage_errors(capsys):
+    assert run(capsys, "generate", "nonsense", "-o", "x")[0] == 2
+    assert run(capsys)[0] == 2
+    assert run(capsys, "--version")[0] == 0
