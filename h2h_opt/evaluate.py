@@ -25,6 +25,7 @@ __all__ = [
     "VIOLATION_KINDS",
     "Durations",
     "Evaluation",
+    "Retimer",
     "ScheduleCycleError",
     "Violation",
     "asap",
@@ -208,60 +209,83 @@ def energy_of(tables: CostTables, comm: str, x: np.ndarray, r: np.ndarray,
     return total
 
 
+class Retimer:
+    """ASAP re-timing on the combined graph, with the static structure built once.
+
+    Each layer starts at ``max(f(u) + c_uv over data preds, f(previous on its
+    accelerator))`` (E5/E7, E8), timed from scratch in a topological order of
+    the data edges plus the consecutive pairs of every ``π_a`` (SPEC §7.2).
+    Heuristics call :meth:`run` many times; ``evaluate``/``asap`` use it too.
+    """
+
+    def __init__(self, tables: CostTables, in_edges: Sequence[Sequence[int]]) -> None:
+        self.tables = tables
+        self.n = tables.num_layers
+        self.src: list[int] = tables.edge_src.tolist()
+        self.dst: list[int] = tables.edge_dst.tolist()
+        self.in_edges = [list(e) for e in in_edges]
+        self.out_edges: list[list[int]] = [[] for _ in range(self.n)]
+        for k, u in enumerate(self.src):
+            self.out_edges[u].append(k)
+        self.num_in = [len(e) for e in self.in_edges]
+
+    def run(self, busy: Sequence[float], delay: Sequence[float], prev: Sequence[int],
+            acc_of: Sequence[int] | None = None) -> tuple[list[float], list[float]]:
+        """Start and finish times (lists, workload order).
+
+        Raises
+        ------
+        ScheduleCycleError
+            When the orders and the data edges form a cycle; the message names it.
+        """
+        n, src, dst, in_edges, out_edges = self.n, self.src, self.dst, self.in_edges, \
+            self.out_edges
+        nxt = [-1] * n
+        indeg = self.num_in[:]
+        for v in range(n):
+            p = prev[v]
+            if p >= 0:
+                nxt[p] = v
+                indeg[v] += 1
+        start = [0.0] * n
+        finish = [0.0] * n
+        stack = [v for v in range(n) if indeg[v] == 0]
+        done = 0
+        while stack:
+            v = stack.pop()
+            done += 1
+            p = prev[v]
+            s = finish[p] if p >= 0 else 0.0
+            for k in in_edges[v]:
+                f = finish[src[k]] + delay[k]
+                if f > s:
+                    s = f
+            start[v] = s
+            finish[v] = s + busy[v]
+            w = nxt[v]
+            if w >= 0:
+                indeg[w] -= 1
+                if indeg[w] == 0:
+                    stack.append(w)
+            for k in out_edges[v]:
+                w = dst[k]
+                indeg[w] -= 1
+                if indeg[w] == 0:
+                    stack.append(w)
+        if done < n:
+            raise ScheduleCycleError(_describe_cycle(self.tables, list(prev), indeg, None,
+                                                     None if acc_of is None
+                                                     else np.asarray(acc_of)))
+        return start, finish
+
+
 def asap_times(tables: CostTables, preds_edges: Sequence[Sequence[int]], prev: np.ndarray,
                dur: Durations, layer_ids: Sequence[str] | None = None,
                acc_of: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Earliest start/finish on the combined graph (data edges + consecutive order pairs).
-
-    Each layer starts at ``max(f(u) + c_uv over data preds, f(previous on its
-    accelerator))`` (E5/E7, E8), timed from scratch in a topological order.
-
-    Raises
-    ------
-    ScheduleCycleError
-        When the orders and the data edges form a cycle; the message names it.
-    """
-    n = tables.num_layers
-    src = tables.edge_src.tolist()
-    dst = tables.edge_dst.tolist()
-    delay = dur.edge_delay.tolist()
-    busy = dur.busy.tolist()
-    prv = prev.tolist()
-    nxt = [-1] * n
-    indeg = [0] * n
-    for v in range(n):
-        indeg[v] = len(preds_edges[v]) + (1 if prv[v] >= 0 else 0)
-        if prv[v] >= 0:
-            nxt[prv[v]] = v
-    out_edges: list[list[int]] = [[] for _ in range(n)]
-    for k, u in enumerate(src):
-        out_edges[u].append(k)
-    start = [0.0] * n
-    finish = [0.0] * n
-    stack = [v for v in range(n) if indeg[v] == 0]
-    done = 0
-    while stack:
-        v = stack.pop()
-        done += 1
-        s = finish[prv[v]] if prv[v] >= 0 else 0.0
-        for k in preds_edges[v]:
-            f = finish[src[k]] + delay[k]
-            if f > s:
-                s = f
-        start[v] = s
-        finish[v] = s + busy[v]
-        w = nxt[v]
-        if w >= 0:
-            indeg[w] -= 1
-            if indeg[w] == 0:
-                stack.append(w)
-        for k in out_edges[v]:
-            w = dst[k]
-            indeg[w] -= 1
-            if indeg[w] == 0:
-                stack.append(w)
-    if done < n:
-        raise ScheduleCycleError(_describe_cycle(tables, prv, indeg, layer_ids, acc_of))
+    """Earliest start/finish arrays for given durations and orders (see :class:`Retimer`)."""
+    start, finish = Retimer(tables, preds_edges).run(
+        dur.busy.tolist(), dur.edge_delay.tolist(), prev.tolist(),
+        None if acc_of is None else acc_of.tolist())
     return np.array(start), np.array(finish)
 
 
