@@ -230,13 +230,15 @@ class Retimer:
         self.num_in = [len(e) for e in self.in_edges]
 
     def run(self, busy: Sequence[float], delay: Sequence[float], prev: Sequence[int],
-            acc_of: Sequence[int] | None = None) -> tuple[list[float], list[float]]:
+            acc_of: Sequence[int] | None = None, *, describe: bool = True
+            ) -> tuple[list[float], list[float]]:
         """Start and finish times (lists, workload order).
 
         Raises
         ------
         ScheduleCycleError
-            When the orders and the data edges form a cycle; the message names it.
+            When the orders and the data edges form a cycle; the message names it
+            (``describe=False`` skips finding the cycle: searches only need to know).
         """
         n, src, dst, in_edges, out_edges = self.n, self.src, self.dst, self.in_edges, \
             self.out_edges
@@ -273,6 +275,8 @@ class Retimer:
                 if indeg[w] == 0:
                     stack.append(w)
         if done < n:
+            if not describe:
+                raise ScheduleCycleError("orders deadlock")
             raise ScheduleCycleError(_describe_cycle(self.tables, list(prev), indeg, None,
                                                      None if acc_of is None
                                                      else np.asarray(acc_of)))

@@ -241,11 +241,12 @@ def knapsack_residency(inst: Instance, tables: CostTables, x: np.ndarray, *,
         sizes = np.ceil(wbytes / unit - 1e-9).astype(np.int64)
         if value == "reference":
             vals = sizes.astype(float)
+            take = _subset_sum(sizes, cap_units)
         else:
             vals = wbytes / tables.host_bw[a]
             if value == "critical" and weight is not None:
                 vals = vals * weight[items]
-        take = _knapsack(sizes, vals, cap_units)
+            take = _knapsack(sizes, vals, cap_units)
         chosen = items[take]
         while tables.weight_bytes[chosen].sum() > cap and len(chosen):
             worst = int(np.argmin(vals[take]))
@@ -253,6 +254,25 @@ def knapsack_residency(inst: Instance, tables: CostTables, x: np.ndarray, *,
             chosen = items[take]
         out[chosen] = True
     return out
+
+
+def _subset_sum(sizes: np.ndarray, cap: int) -> np.ndarray:
+    """Knapsack with value = size: the largest reachable total <= cap.
+
+    Reachable totals are a bit set (a Python int); row ``i`` is kept for the
+    reconstruction, which prefers leaving later items out (ties keep earlier ones).
+    """
+    mask = (1 << (cap + 1)) - 1
+    rows = [1]
+    for sz in sizes.tolist():
+        rows.append((rows[-1] | (rows[-1] << sz)) & mask)
+    c = rows[-1].bit_length() - 1
+    take = []
+    for i in range(len(sizes), 0, -1):
+        if not (rows[i - 1] >> c) & 1:
+            take.append(i - 1)
+            c -= int(sizes[i - 1])
+    return np.array(sorted(take), dtype=np.int64)
 
 
 def _knapsack(sizes: np.ndarray, values: np.ndarray, cap: int) -> np.ndarray:
@@ -294,7 +314,6 @@ class Timing:
 class SearchStats:
     evaluations: int = 0
     accepted: int = 0
-    work: int = 0
     budget_hit: bool = False
     time_hit: bool = False
     by_move: dict[str, int] = field(default_factory=dict)
@@ -307,31 +326,31 @@ class H2HEngine:
     ----------
     value:
         Knapsack value of step 2: ``reference``, ``seconds`` or ``critical``.
-    budget:
-        Step 4 stops after this much work, counted as ``(V + E)`` per evaluated
-        move (each evaluation re-times the whole graph).  ``None`` = no limit.
+    max_evals:
+        Step 4 (and the improved search) stop after this many evaluated moves;
+        each re-times the whole graph, O(V + E).  ``None`` = no limit.
     deadline:
         ``time.perf_counter()`` value after which step 4 stops.
     """
 
     def __init__(self, inst: Instance, tables: CostTables, *, value: str = "reference",
-                 budget: float | None = None, deadline: float | None = None) -> None:
+                 max_evals: int | None = None, deadline: float | None = None) -> None:
         self.inst, self.tables = inst, tables
         self.value = value
         self.comm = inst.options.comm
         self.locality = inst.options.locality
         self.retimer = Retimer(tables, inst.workload.in_edges)
-        self.budget = budget
+        self.max_evals = max_evals
         self.deadline = deadline
-        self.cost_per_eval = tables.num_layers + len(tables.edge_src)
         self.stats = SearchStats()
 
     # -- timing ------------------------------------------------------------------------
-    def timing(self, plan: Plan, locality: str) -> Timing:
+    def timing(self, plan: Plan, locality: str, describe: bool = True) -> Timing:
         """ASAP times, makespan (E10) and energy (E11); raises ScheduleCycleError."""
         prev = plan.prev()
         dur = durations(self.tables, self.comm, locality, plan.x, plan.r, np.array(prev))
-        start, finish = self.retimer.run(dur.busy.tolist(), dur.edge_delay.tolist(), prev)
+        start, finish = self.retimer.run(dur.busy.tolist(), dur.edge_delay.tolist(), prev,
+                                         describe=describe)
         return Timing(start, finish, max(finish) if finish else 0.0,
                       energy_of(self.tables, self.comm, plan.x, plan.r, dur))
 
@@ -368,7 +387,7 @@ class H2HEngine:
 
     # -- step 4 ------------------------------------------------------------------------
     def _out_of_budget(self) -> bool:
-        if self.budget is not None and self.stats.work >= self.budget:
+        if self.max_evals is not None and self.stats.evaluations >= self.max_evals:
             self.stats.budget_hit = True
             return True
         if self.deadline is not None and time.perf_counter() > self.deadline:
@@ -376,15 +395,49 @@ class H2HEngine:
             return True
         return False
 
-    def _try(self, plan: Plan, changed: Sequence[int]) -> Timing | None:
-        """Redo steps 2-3 on the changed accelerators and re-time; None on a cycle."""
+    def _try(self, plan: Plan, moved_from: dict[int, int]) -> Timing | None:
+        """Redo steps 2-3 after moving layers and re-time; ``None`` on a cycle.
+
+        ``moved_from`` maps each moved layer to its old accelerator (``plan.x`` is
+        already the new mapping, ``plan.r`` still the old residency).
+        """
         self.stats.evaluations += 1
-        self.stats.work += self.cost_per_eval
-        plan.r = self.residency(plan, accs=changed)
+        plan.r = self._residency_after_move(plan, moved_from)
         try:
-            return self.timing(plan, self.locality)
+            return self.timing(plan, self.locality, describe=False)
         except ScheduleCycleError:
             return None
+
+    def _residency_after_move(self, plan: Plan, moved_from: dict[int, int]) -> np.ndarray:
+        """Step 2 on the accelerators a move touched, skipping the knapsack where its
+        optimum provably stands: an accelerator that lost only non-resident layers
+        keeps its optimum, and if the layers it gained fit beside that resident set,
+        the set plus them is optimal (a better one would have been better before).
+        With ``critical`` values (which depend on timing) the knapsack is redone.
+        """
+        tab = self.tables
+        r = plan.r.copy()
+        touched = sorted(set(moved_from.values()) | {int(plan.x[v]) for v in moved_from})
+        if self.value == "critical":
+            r[list(moved_from)] = False
+            return knapsack_residency(self.inst, tab, plan.x, value=self.value, accs=touched,
+                                      r=r)
+        lost_resident = {a for v, a in moved_from.items() if r[v]}
+        r[list(moved_from)] = False
+        redo = []
+        for c in touched:
+            gained = [v for v in moved_from if plan.x[v] == c]
+            if c in lost_resident:
+                redo.append(c)
+            elif gained:
+                held = float(tab.weight_bytes[(plan.x == c) & r].sum())
+                if held + float(tab.weight_bytes[gained].sum()) <= tab.capacity[c]:
+                    r[gained] = tab.weight_bytes[gained] > 0
+                else:
+                    redo.append(c)
+        if redo:
+            r = knapsack_residency(self.inst, tab, plan.x, value=self.value, accs=redo, r=r)
+        return r
 
     def visit_order(self, timing: Timing) -> list[int]:
         """Layers from each model's first layer along data successors, models by
@@ -429,7 +482,7 @@ class H2HEngine:
                     pos = cand.orders[b].index(nb)
                     cand.orders[b].insert(pos + 1 if is_pred else pos, v)
                     cand.x[v] = b
-                    new = self._try(cand, (a, b))
+                    new = self._try(cand, {v: a})
                     if new is not None and new.makespan < timing.makespan * (1 - 1e-12):
                         plan, timing = cand, new
                         self.stats.accepted += 1
@@ -503,7 +556,7 @@ class H2HEngine:
             for p in self._positions(base, timing, v, b):
                 cand = base.copy()
                 cand.orders[b].insert(p, v)
-                new = self._try(cand, (a, b))
+                new = self._try(cand, {v: a})
                 if new is not None and self.better(new, best[1] if best else timing):
                     best = (cand, new)
         return best
@@ -533,7 +586,7 @@ class H2HEngine:
                 cand.x[w] = b
             pos = cand.orders[b].index(nb) + 1
             cand.orders[b][pos:pos] = seg
-            new = self._try(cand, (a, b))
+            new = self._try(cand, dict.fromkeys(seg, a))
             if new is not None and self.better(new, best[1] if best else timing):
                 best = (cand, new)
         return best
@@ -550,7 +603,7 @@ class H2HEngine:
             ia, ib = cand.orders[a].index(v), cand.orders[b].index(w)
             cand.orders[a][ia], cand.orders[b][ib] = w, v
             cand.x[v], cand.x[w] = b, a
-            new = self._try(cand, (a, b))
+            new = self._try(cand, {v: a, w: b})
             if new is not None and self.better(new, best[1] if best else timing):
                 best = (cand, new)
         return best

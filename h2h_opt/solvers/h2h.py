@@ -9,9 +9,10 @@
 
 Options (``SolveParams.options``):
 ``value`` (``reference`` | ``seconds`` | ``critical``), ``passes`` (step 4
-passes, 2), ``budget`` (step-4 work in node+edge visits; default
-``4e6 + 50·(V+E)``, so small instances are never cut and large ones stay
-near-linear), ``moves`` (h2h_plus neighbourhoods), ``cap`` (baseline cap).
+passes, 2), ``max_evals`` (moves evaluated in step 4 and after; default 1500
+for ``h2h``, 5000 for ``h2h_plus``: the full algorithm on instances up to a few
+hundred layers, a fixed amount of O(V+E) work on larger ones, so run time grows
+near-linearly), ``moves`` (h2h_plus neighbourhoods), ``cap`` (baseline cap).
 A warm start (``initial``) replaces step 1: its mapping and orders are used.
 """
 
@@ -47,7 +48,7 @@ def _plan_from_schedule(inst: Instance, s: Schedule) -> Plan:
 
 
 def h2h_steps(inst: Instance, tables: CostTables, *, value: str = "reference", passes: int = 2,
-              budget: float | None = None, deadline: float | None = None,
+              max_evals: int | None = None, deadline: float | None = None,
               moves: tuple[str, ...] = (), cap: int = BASELINE_CAP,
               initial: Schedule | None = None
               ) -> tuple[list[tuple[str, Schedule, Timing, float]], H2HEngine]:
@@ -56,7 +57,7 @@ def h2h_steps(inst: Instance, tables: CostTables, *, value: str = "reference", p
     Returns ``[(label, schedule, timing, seconds spent), ...]`` and the engine
     (whose ``stats`` count evaluated and accepted moves).
     """
-    eng = H2HEngine(inst, tables, value=value, budget=budget, deadline=deadline)
+    eng = H2HEngine(inst, tables, value=value, max_evals=max_evals, deadline=deadline)
     out: list[tuple[str, Schedule, Timing, float]] = []
     t0 = time.perf_counter()
 
@@ -92,6 +93,7 @@ class H2HSolver:
     name = "h2h"
     default_value = "reference"
     default_moves: tuple[str, ...] = ()
+    default_max_evals: int | None = 1500
 
     def available(self) -> str | None:
         return None
@@ -104,13 +106,13 @@ class H2HSolver:
         start = time.perf_counter()
         tables = compile_tables(inst)
         opts: dict[str, Any] = dict(params.options)
-        size = tables.num_layers + len(tables.edge_src)
-        budget = opts.get("budget", 4e6 + 50.0 * size)
+        max_evals = opts.get("max_evals", self.default_max_evals)
         deadline = None if params.time_limit_s is None else start + params.time_limit_s
         moves = tuple(opts.get("moves", self.default_moves))
         steps, eng = h2h_steps(
             inst, tables, value=opts.get("value", self.default_value),
-            passes=int(opts.get("passes", 2)), budget=budget, deadline=deadline, moves=moves,
+            passes=int(opts.get("passes", 2)), max_evals=max_evals, deadline=deadline,
+            moves=moves,
             cap=int(opts.get("cap", BASELINE_CAP)), initial=initial)
         label, sched, timing, _ = steps[-1]
         st = eng.stats
@@ -122,7 +124,7 @@ class H2HSolver:
             steps=[{"step": lab, "latency_s": tm.makespan, "energy_j": tm.energy,
                     "time_s": dt} for lab, _, tm, dt in steps],
             params={"options": {"value": opts.get("value", self.default_value),
-                                "budget": budget, "moves": list(moves)}},
+                                "max_evals": max_evals, "moves": list(moves)}},
             info={"evaluations": st.evaluations, "accepted_moves": st.accepted,
                   "accepted_by_move": dict(st.by_move), "budget_hit": st.budget_hit,
                   "time_limit_hit": st.time_hit},
@@ -133,3 +135,4 @@ class H2HPlusSolver(H2HSolver):
     name = "h2h_plus"
     default_value = "seconds"
     default_moves = DEFAULT_MOVES
+    default_max_evals = 5000
