@@ -161,6 +161,59 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK if ev.feasible else EXIT_INVALID
 
 
+def _parse_options(items: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--option expects KEY=VALUE, got {item!r}")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    from .io import write_result
+    from .solvers import SolveParams, solve
+
+    inst = read_instance(args.instance)
+    params = SolveParams(time_limit_s=args.time_limit, seed=args.seed,
+                         options=_parse_options(args.option or []))
+    res = solve(inst, args.solver, params)
+    if args.output and res.schedule is not None:
+        write_schedule(res.schedule, args.output)
+    if args.result:
+        write_result(res, args.result)
+    if args.gantt and res.schedule is not None:
+        from .report import save_gantt
+
+        save_gantt(inst, res.schedule, args.gantt,
+                   title=f"{inst.name} / {res.solver}: latency {res.latency:.4g} s,"
+                         f" energy {res.energy:.4g} J")
+    from .io import dump_result
+
+    text = [f"instance  {inst.name}", f"solver    {res.solver}",
+            f"status    {res.status.value} ({res.termination.value})",
+            f"latency   {res.latency:.6g} s", f"energy    {res.energy:.6g} J",
+            f"time      {res.time_s:.3f} s"]
+    if res.bound is not None:
+        text.append(f"bound     {res.bound:.6g} (gap {100 * (res.gap or 0):.2f} %)")
+    if res.steps:
+        from .report import steps_table
+
+        text += ["", steps_table(res.steps)]
+    for key in ("evaluations", "accepted_moves", "budget_hit"):
+        if key in res.info:
+            text.append(f"{key:<9} {res.info[key]}")
+    doc = dump_result(res)
+    if not args.full_json:
+        doc.pop("schedule", None)
+    _emit(args, doc, "\n".join(text))
+    return EXIT_OK if res.has_solution else EXIT_INVALID
+
+
 def cmd_import_stg(args: argparse.Namespace) -> int:
     inst = read_stg(args.file, args.procs)
     write_instance(inst, args.output)
@@ -242,6 +295,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("instance")
     sp = add("info", cmd_info, "sizes, ops, accelerators and totals of an instance")
     sp.add_argument("instance")
+    sp = add("solve", cmd_solve, "map an instance with one solver")
+    sp.add_argument("instance")
+    from .solvers import SOLVERS
+
+    sp.add_argument("--solver", default="h2h", choices=list(SOLVERS),
+                    help="default h2h")
+    sp.add_argument("-o", "--output", help="write the schedule (JSON)")
+    sp.add_argument("--result", help="write the full result (JSON)")
+    sp.add_argument("--gantt", help="draw the schedule to this PNG")
+    sp.add_argument("--time-limit", type=float, default=None, help="seconds")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--option", action="append", metavar="KEY=VALUE",
+                    help="solver option, e.g. max_evals=5000 or value=critical")
+    sp.add_argument("--full-json", action="store_true", help="include the schedule in --json")
     sp = add("evaluate", cmd_evaluate, "evaluate a schedule with the independent evaluator")
     sp.add_argument("instance")
     sp.add_argument("schedule")

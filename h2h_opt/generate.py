@@ -73,7 +73,7 @@ def random_layered(
         levels: list[list[int]] = []
         left = size
         while left > 0:
-            k = int(min(left, max(1, rng.integers(1, 2 * w + 1))))
+            k = min(left, max(1, int(rng.integers(1, 2 * w + 1))))
             levels.append(list(range(gid, gid + k)))
             gid += k
             left -= k

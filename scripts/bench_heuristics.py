@@ -2,7 +2,8 @@
 layers, 8 accelerators).  Every schedule is checked by the evaluator; times are wall
 clock of one run on this machine; the 10k/1k ratio is what to compare.
 
-    python scripts/bench_heuristics.py [--sizes 1000 10000] [--seed 1] [-o results/heuristics_scaling.md]
+    python scripts/bench_heuristics.py [--sizes 1000 10000] [--seed 1] \
+        [-o results/heuristics_scaling.md]
 """
 
 from __future__ import annotations

@@ -61,8 +61,8 @@ def test_evaluate_infeasible_exits_1(capsys, tmp_path):
 
 def test_import_stg(capsys, tmp_path):
     out_file = tmp_path / "g.json"
-    rc, out, _ = run(capsys, "import", "stg", str(ROOT / "tests/data/stg/rand0001.stg"), "--procs", "8",
-                     "-o", str(out_file))
+    rc, out, _ = run(capsys, "import", "stg", str(ROOT / "tests/data/stg/rand0001.stg"),
+                     "--procs", "8", "-o", str(out_file))
     assert rc == 0 and "50 tasks" in out
     inst = read_instance(out_file)
     assert inst.num_accs == 8 and inst.options.comm == "p2p"

@@ -1,0 +1,222 @@
+"""Heuristics (SPEC §7.1-§7.3): hand-checkable effects of each step, the exact
+enumeration rule of the baseline, and a seeded sweep against lower bounds."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from helpers import chain_instance, table_instance
+
+from h2h_opt.cost import compile_tables
+from h2h_opt.evaluate import evaluate
+from h2h_opt.generate import random_layered
+from h2h_opt.solvers import SolveParams, SolverError, solve
+from h2h_opt.solvers._heuristic import (
+    _knapsack,
+    _subset_sum,
+    comp_prioritised,
+    knapsack_residency,
+)
+from h2h_opt.solvers.h2h import h2h_steps
+from h2h_opt.zoo import reference_example
+
+HEURISTICS = ["baseline", "h2h", "h2h_plus", "heft"]
+
+
+def ids(inst, plan_orders):
+    return [[inst.workload.layers[v].id for v in o] for o in plan_orders]
+
+
+# --------------------------------------------------------------------------- §7.1
+
+
+def test_baseline_reference_one_accelerator():
+    """Issue acceptance: 0.7178 s and 13.36 J (sum of the 44 full layer latencies)."""
+    res = solve(reference_example(1, 1.25), "baseline")
+    assert round(res.latency, 4) == 0.7178
+    assert round(res.energy, 2) == 13.36
+    assert res.schedule.locality == "none"
+
+
+def test_baseline_enumeration_first_minimum():
+    """Three independent layers, two accelerators: candidates in itertools order.
+
+    Pass 1 (k=2 <= |R|=3): (A->a1, B->a0) scores 1, the unique minimum.
+    Pass 2 (k=2 > |R|=1): C->a0 and C->a1 both score 3; the first (a0) wins.
+    """
+    layers = {"A": {}, "B": {}, "C": {}}
+    accs = {"a0": {}, "a1": {}}
+    times = {"a0": {"A": 3.0, "B": 1.0, "C": 2.0}, "a1": {"A": 1.0, "B": 3.0, "C": 2.0}}
+    inst = table_instance(layers, [], accs, times)
+    plan, stats = comp_prioritised(inst, compile_tables(inst))
+    assert ids(inst, plan.orders) == [["B", "C"], ["A"]]
+    assert stats.commits == 2 and stats.capped_commits == 0 and stats.max_candidates == 12
+    res = solve(inst, "baseline")
+    assert res.latency == pytest.approx(3.0)
+
+
+def test_baseline_cap_switches_to_greedy_and_stays_feasible():
+    inst = random_layered(60, 8, num_models=1, width=30, ops=("op0",), op_coverage=1.0, seed=3)
+    plan, stats = comp_prioritised(inst, compile_tables(inst))
+    assert stats.capped_commits > 0
+    res = solve(inst, "baseline")
+    assert res.info["capped_commits"] == stats.capped_commits
+    assert evaluate(inst, res.schedule).feasible
+
+
+def test_baseline_cap_never_below_10000():
+    inst = chain_instance(2)
+    with pytest.raises(ValueError, match="10 000"):
+        comp_prioritised(inst, compile_tables(inst), cap=9999)
+
+
+# --------------------------------------------------------------------------- §7.2
+
+
+def test_steps_on_a_chain_by_hand():
+    """chain_instance(2): both layers go to the faster a1 (B=4 B/s, P=3 W, eps=0.25).
+
+    1: L_full = 0.5 + (10+8+4)/4 = 6 and 0.5 + (20+4+4)/4 = 7.5 -> 13.5
+    2: weights resident (no capacity limit): 0.5 + 12/4 = 3.5 and 0.5 + 8/4 = 2.5 -> 6
+    3: L1->L2 local: L1 reads 8 (2 s), L2 writes 4 (1 s) -> 2.5 + 1.5 = 4
+    4: no neighbour on another accelerator -> 4
+    """
+    inst = chain_instance(2)
+    steps, _ = h2h_steps(inst, compile_tables(inst))
+    lat = [round(tm.makespan, 9) for _, _, tm, _ in steps]
+    assert lat == [13.5, 6.0, 4.0, 4.0]
+    assert all(s.mapping == {"L1": "a1", "L2": "a1"} for _, s, _, _ in steps)
+    # energy step 3: compute 3*0.5*2 + eps 0.25 * (read 8 + write 4)
+    assert steps[2][2].energy == pytest.approx(3.0 + 3.0)
+    for _, s, tm, _ in steps:
+        ev = evaluate(inst, s)
+        assert ev.feasible and ev.latency == pytest.approx(tm.makespan)
+        assert ev.energy == pytest.approx(tm.energy)
+
+
+def test_step4_moves_a_layer_next_to_its_successor():
+    """A -> B with 10 bytes at 10 B/s.  Baseline: A on a0 (2 s with its write), B on a1
+    (read + compute: 2 s) -> 4 s.  Step 4 moves A onto a1 right before B: 2 + 1 = 3 s."""
+    layers = {"A": {"O": 10.0}, "B": {}}
+    accs = {"a0": {"B": 10.0}, "a1": {"B": 10.0}}
+    times = {"a0": {"A": 1.0, "B": 2.0}, "a1": {"A": 2.0, "B": 1.0}}
+    inst = table_instance(layers, [("A", "B", 10.0)], accs, times)
+    steps, eng = h2h_steps(inst, compile_tables(inst))
+    assert [round(tm.makespan, 9) for _, _, tm, _ in steps] == [4.0, 4.0, 4.0, 3.0]
+    assert steps[-1][1].mapping == {"A": "a1", "B": "a1"}
+    assert steps[-1][1].orders["a1"] == ("A", "B")
+    assert eng.stats.accepted == 1
+
+
+def test_knapsack_reference_units_and_capacity():
+    """Reference units (1000 elements): sizes 3, 4, 5 units, capacity 8 units -> {3, 5}."""
+    layers = {"A": {"W": 3 * 4000.0}, "B": {"W": 4 * 4000.0}, "C": {"W": 5 * 4000.0}}
+    accs = {"a0": {"cap": 8 * 4000.0, "B": 1e3}}
+    times = {"a0": {"A": 1.0, "B": 1.0, "C": 1.0}}
+    inst = table_instance(layers, [], accs, times)
+    tab = compile_tables(inst)
+    r = knapsack_residency(inst, tab, np.zeros(3, dtype=np.int64))
+    assert r.tolist() == [True, False, True]
+    assert tab.weight_bytes[r].sum() <= tab.capacity[0]
+
+
+def test_knapsack_solvers_agree_with_brute_force():
+    import itertools
+    import random
+
+    rnd = random.Random(7)
+    for _ in range(200):
+        n = rnd.randint(1, 7)
+        sizes = np.array([rnd.randint(0, 9) for _ in range(n)])
+        values = np.array([rnd.uniform(0, 5) for _ in range(n)])
+        cap = rnd.randint(0, 20)
+        subsets = [c for k in range(n + 1) for c in itertools.combinations(range(n), k)
+                   if sizes[list(c)].sum() <= cap]
+        assert sizes[_subset_sum(sizes, cap)].sum() == max(sizes[list(c)].sum() for c in subsets)
+        best = max(values[list(c)].sum() for c in subsets)
+        assert values[_knapsack(sizes, values, cap)].sum() == pytest.approx(best)
+
+
+@pytest.mark.parametrize("bw", [0.125, 0.5, 1.25, 5.0])
+def test_reference_steps_feasible_and_monotone(bw):
+    inst = reference_example(2, bw)
+    steps, _ = h2h_steps(inst, compile_tables(inst))
+    figures = []
+    for label, sched, tm, _ in steps:
+        ev = evaluate(inst, sched)
+        assert ev.feasible, (label, ev.violations[:2])
+        assert ev.latency == pytest.approx(tm.makespan) and ev.energy == pytest.approx(tm.energy)
+        figures.append((ev.latency, ev.energy))
+    for (l0, e0), (l1, e1) in zip(figures, figures[1:], strict=False):
+        assert l1 <= l0 * (1 + 1e-12) and e1 <= e0 * (1 + 1e-12)
+    assert figures[-1][0] < figures[0][0]  # H2H beats the baseline
+
+
+def test_warm_start_replaces_step_one():
+    inst = random_layered(30, 3, seed=5)
+    heft = solve(inst, "heft")
+    res = solve(inst, "h2h", initial=heft.schedule)
+    assert res.steps[0]["step"].startswith("1")
+    first = res.steps[0]["latency_s"]
+    # step 1 is HEFT's mapping and orders with every transfer paid
+    assert first >= heft.latency - 1e-12
+    assert res.latency <= res.steps[2]["latency_s"] + 1e-12
+
+
+def test_max_evals_is_respected_and_reported():
+    inst = random_layered(80, 4, seed=2)
+    res = solve(inst, "h2h", SolveParams(options={"max_evals": 10}))
+    assert res.info["evaluations"] == 10 and res.info["budget_hit"]
+    assert evaluate(inst, res.schedule).feasible
+
+
+def test_time_limit_is_a_result():
+    inst = random_layered(80, 4, seed=2)
+    res = solve(inst, "h2h_plus", SolveParams(time_limit_s=0.0))
+    assert res.termination.value == "time_limit" and res.has_solution
+
+
+def test_unknown_solver():
+    with pytest.raises(SolverError, match="unknown solver 'nope'"):
+        solve(chain_instance(2), "nope")
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+def lower_bounds(inst):
+    tab = compile_tables(inst)
+    min_t = tab.t.min(axis=1)
+    longest = np.zeros(inst.num_layers)
+    for v in inst.workload.topo:
+        longest[v] = min_t[v] + max((longest[u] for u in inst.workload.preds[v]), default=0.0)
+    return max(longest.max(), min_t.sum() / inst.num_accs)
+
+
+SWEEP = [(comm, seed) for comm in ("host", "p2p") for seed in range(30)]
+
+
+@pytest.mark.parametrize(("comm", "seed"), SWEEP)
+def test_sweep_feasible_and_above_lower_bounds(comm, seed):
+    rng = np.random.default_rng(seed)
+    inst = random_layered(int(rng.integers(8, 41)), int(rng.integers(2, 5)),
+                          num_models=int(rng.integers(1, 4)), comm=comm,
+                          ccr=float(rng.choice([0.1, 1.0, 5.0])),
+                          locality=str(rng.choice(["same_accelerator", "adjacent"])), seed=seed)
+    lb = lower_bounds(inst)
+    lat = {}
+    for solver in HEURISTICS:
+        res = solve(inst, solver, SolveParams(options={"max_evals": 400}
+                                              if solver == "h2h_plus" else {}))
+        ev = evaluate(inst, res.schedule)
+        assert ev.feasible, (solver, ev.violations[:2])
+        assert res.latency == ev.latency and res.energy == ev.energy
+        assert ev.latency >= lb * (1 - 1e-9)
+        assert math.isfinite(ev.energy)
+        lat[solver] = ev.latency
+        if res.steps:
+            ls = [st["latency_s"] for st in res.steps]
+            assert all(b <= a * (1 + 1e-12) for a, b in zip(ls, ls[1:], strict=False))
+    assert lat["h2h"] <= lat["baseline"] * (1 + 1e-12)
