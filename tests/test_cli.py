@@ -95,3 +95,29 @@ def test_usage_errors(capsys):
     assert run(capsys, "generate", "nonsense", "-o", "x")[0] == 2
     assert run(capsys)[0] == 2
     assert run(capsys, "--version")[0] == 0
+
+
+def test_solve_h2h_writes_schedule_result_and_gantt(capsys, tmp_path):
+    inst_file = EX / "reference-2acc-1.25GBps.json"
+    sched, result, png = tmp_path / "s.json", tmp_path / "r.json", tmp_path / "g.png"
+    rc, out, err = run(capsys, "solve", str(inst_file), "--solver", "h2h", "-o", str(sched),
+                       "--result", str(result), "--gantt", str(png), "--json")
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert [s["step"][0] for s in doc["steps"]] == ["1", "2", "3", "4"]
+    assert doc["latency_s"] < doc["steps"][0]["latency_s"]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rc, out, _ = run(capsys, "evaluate", str(inst_file), str(sched), "--json")
+    assert rc == 0 and json.loads(out)["latency_s"] == pytest.approx(doc["latency_s"])
+    assert json.loads(result.read_text())["solver"] == "h2h"
+
+
+@pytest.mark.parametrize("solver", ["baseline", "heft", "h2h_plus"])
+def test_solve_other_solvers_text_output(capsys, solver):
+    rc, out, _ = run(capsys, "solve", str(REF1), "--solver", solver, "--option", "max_evals=50")
+    assert rc == 0 and f"solver    {solver}" in out and "latency" in out
+
+
+def test_solve_bad_option_is_usage_error(capsys):
+    rc, _, err = run(capsys, "solve", str(REF1), "--option", "novalue")
+    assert rc == 2 and "KEY=VALUE" in err

@@ -342,6 +342,7 @@ class H2HEngine:
         self.retimer = Retimer(tables, inst.workload.in_edges)
         self.max_evals = max_evals
         self.deadline = deadline
+        self.energy_ties = True
         self.stats = SearchStats()
 
     # -- timing ------------------------------------------------------------------------
@@ -494,7 +495,8 @@ class H2HEngine:
         eps = 1e-12 * max(old.makespan, 1e-30)
         if new.makespan < old.makespan - eps:
             return True
-        return new.makespan <= old.makespan + eps and new.energy < old.energy * (1 - 1e-12)
+        return self.energy_ties and new.makespan <= old.makespan + eps \
+            and new.energy < old.energy * (1 - 1e-12)
 
     def improve(self, plan: Plan, timing: Timing, moves: Sequence[str],
                 max_rounds: int = 50) -> tuple[Plan, Timing]:

@@ -4,15 +4,17 @@
   locality, then two passes of first-improvement hill climbing on latency with
   the neighbour moves of step 4.
 * ``h2h_plus`` — the same steps, then a local search with richer moves
-  (re-insertion at the best position, chain-segment moves, swaps) that breaks
-  latency ties by energy, and the "seconds saved" knapsack value.
+  (re-insertion at the best position, chain-segment moves; swaps on request) that
+  breaks latency ties by energy.  Each addition was kept only where it measured
+  better (``scripts/ablation_h2h_plus.py``, ``results/h2h_plus_ablation.md``).
 
 Options (``SolveParams.options``):
 ``value`` (``reference`` | ``seconds`` | ``critical``), ``passes`` (step 4
 passes, 2), ``max_evals`` (moves evaluated in step 4 and after; default 1500
 for ``h2h``, 5000 for ``h2h_plus``: the full algorithm on instances up to a few
 hundred layers, a fixed amount of O(V+E) work on larger ones, so run time grows
-near-linearly), ``moves`` (h2h_plus neighbourhoods), ``cap`` (baseline cap).
+near-linearly), ``moves`` (h2h_plus neighbourhoods), ``energy_ties`` (h2h_plus:
+accept equal-latency moves that save energy, default true), ``cap`` (baseline cap).
 A warm start (``initial``) replaces step 1: its mapping and orders are used.
 """
 
@@ -37,7 +39,7 @@ from ._heuristic import (
 )
 from .base import SolveParams
 
-DEFAULT_MOVES = ("reinsert", "segment", "swap")
+DEFAULT_MOVES = ("reinsert", "segment")  # swap measured useless: see results/h2h_plus_ablation.md
 
 
 def _plan_from_schedule(inst: Instance, s: Schedule) -> Plan:
@@ -50,7 +52,7 @@ def _plan_from_schedule(inst: Instance, s: Schedule) -> Plan:
 def h2h_steps(inst: Instance, tables: CostTables, *, value: str = "reference", passes: int = 2,
               max_evals: int | None = None, deadline: float | None = None,
               moves: tuple[str, ...] = (), cap: int = BASELINE_CAP,
-              initial: Schedule | None = None
+              initial: Schedule | None = None, energy_ties: bool = True
               ) -> tuple[list[tuple[str, Schedule, Timing, float]], H2HEngine]:
     """Run steps 1-4 (and the improved search if ``moves``); every step's schedule.
 
@@ -58,6 +60,7 @@ def h2h_steps(inst: Instance, tables: CostTables, *, value: str = "reference", p
     (whose ``stats`` count evaluated and accepted moves).
     """
     eng = H2HEngine(inst, tables, value=value, max_evals=max_evals, deadline=deadline)
+    eng.energy_ties = energy_ties
     out: list[tuple[str, Schedule, Timing, float]] = []
     t0 = time.perf_counter()
 
@@ -113,7 +116,8 @@ class H2HSolver:
             inst, tables, value=opts.get("value", self.default_value),
             passes=int(opts.get("passes", 2)), max_evals=max_evals, deadline=deadline,
             moves=moves,
-            cap=int(opts.get("cap", BASELINE_CAP)), initial=initial)
+            cap=int(opts.get("cap", BASELINE_CAP)), initial=initial,
+            energy_ties=bool(opts.get("energy_ties", True)))
         label, sched, timing, _ = steps[-1]
         st = eng.stats
         term = Termination.TIME_LIMIT if st.time_hit else Termination.COMPLETED
@@ -133,6 +137,6 @@ class H2HSolver:
 
 class H2HPlusSolver(H2HSolver):
     name = "h2h_plus"
-    default_value = "seconds"
+    default_value = "reference"  # "critical" measured worse, "seconds" ~ "reference"
     default_moves = DEFAULT_MOVES
     default_max_evals = 5000
