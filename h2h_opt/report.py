@@ -10,7 +10,7 @@ from .evaluate import evaluate
 from .model import Instance
 from .schedule import Schedule
 
-__all__ = ["gantt", "save_gantt", "steps_table"]
+__all__ = ["gantt", "save_gantt", "steps_table", "write_markdown"]
 
 
 def gantt(inst: Instance, schedule: Schedule, ax: Any = None, title: str | None = None) -> Any:
@@ -89,3 +89,14 @@ def steps_table(steps: list[dict[str, Any]]) -> str:
         lines.append(f"{st['step']:<30} {st['latency_s']:>12.6g} {st['energy_j']:>11.6g}"
                      f" {dl:>7.1f} {de:>7.1f}")
     return "\n".join(lines)
+
+
+def write_markdown(lines: list[str], path: str | Path) -> str:
+    """Write a markdown report ending with the versions that produced it; return it."""
+    from .result import versions
+
+    text = "\n".join([*lines, "", "Versions: " + ", ".join(
+        f"{k} {v}" for k, v in versions().items())]) + "\n"
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(text)
+    return text

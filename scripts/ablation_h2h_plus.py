@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 from h2h_opt.evaluate import evaluate
 from h2h_opt.generate import random_layered
+from h2h_opt.report import write_markdown
 from h2h_opt.solvers import SolveParams, solve
 from h2h_opt.zoo import reference_example
 
@@ -82,9 +82,7 @@ def main() -> None:
         won = sum(rows["better"]) if rows["better"] else 0
         lines.append(f"| {name} | {lr:.4f} | {er:.4f} | {won}/{len(insts)} |"
                      f" {statistics.mean(rows['t']):.3f} |")
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    print(write_markdown(lines, args.output))
 
 
 if __name__ == "__main__":

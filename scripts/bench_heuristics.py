@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 from h2h_opt.evaluate import evaluate
 from h2h_opt.generate import random_layered
-from h2h_opt.result import versions
+from h2h_opt.report import write_markdown
 from h2h_opt.solvers import solve
 
 
@@ -61,10 +60,7 @@ def main() -> None:
                 t = {r["layers"]: r["time_s"] for r in rows if r["solver"] == s
                      and r["comm"] == comm}
                 lines.append(f"* {comm} {s}: {t[hi] / t[lo]:.1f}")
-    lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items())]
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    print(write_markdown(lines, args.output))
 
 
 if __name__ == "__main__":

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from h2h_opt.cost import compile_tables
 from h2h_opt.evaluate import evaluate
-from h2h_opt.result import versions
+from h2h_opt.report import write_markdown
 from h2h_opt.solvers import solve
 from h2h_opt.solvers.h2h import h2h_steps
 from h2h_opt.zoo import reference_example
@@ -50,10 +49,7 @@ def main() -> None:
                        f" {e0:.4f} | {e4:.4f} | {100 * (1 - e4 / e0):.1f} % | {elapsed:.3f} |"
                        f" {plus.latency:.5f} | {heft.latency:.5f} |")
     lines += ["## Summary"] + summary
-    lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items())]
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    print(write_markdown(lines, args.output))
 
 
 if __name__ == "__main__":

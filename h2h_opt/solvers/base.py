@@ -10,7 +10,7 @@ from ..model import Instance
 from ..result import SolveResult
 from ..schedule import Schedule
 
-__all__ = ["SolveParams", "Solver"]
+__all__ = ["BaseSolver", "SolveParams", "Solver"]
 
 
 @dataclass(frozen=True)
@@ -50,3 +50,15 @@ class Solver(Protocol):
     def solve(self, inst: Instance, params: SolveParams,
               initial: Schedule | None = None) -> SolveResult:
         """Solve; ``initial`` is a warm start (a schedule of this instance)."""
+
+
+class BaseSolver:
+    """Defaults for backends that need no package and accept every instance."""
+
+    name = "base"
+
+    def available(self) -> str | None:
+        return None
+
+    def supports(self, inst: Instance) -> str | None:
+        return None

@@ -14,17 +14,11 @@ from ..model import Instance
 from ..result import SolveResult, SolveStatus, Termination
 from ..schedule import Schedule
 from ._heuristic import BASELINE_CAP, H2HEngine, comp_prioritised, plan_to_schedule
-from .base import SolveParams
+from .base import BaseSolver, SolveParams
 
 
-class BaselineSolver:
+class BaselineSolver(BaseSolver):
     name = "baseline"
-
-    def available(self) -> str | None:
-        return None
-
-    def supports(self, inst: Instance) -> str | None:
-        return None
 
     def solve(self, inst: Instance, params: SolveParams,
               initial: Schedule | None = None) -> SolveResult:

@@ -37,7 +37,7 @@ from ._heuristic import (
     comp_prioritised,
     plan_to_schedule,
 )
-from .base import SolveParams
+from .base import BaseSolver, SolveParams
 
 DEFAULT_MOVES = ("reinsert", "segment")  # swap measured useless: see results/h2h_plus_ablation.md
 
@@ -92,17 +92,11 @@ def h2h_steps(inst: Instance, tables: CostTables, *, value: str = "reference", p
     return out, eng
 
 
-class H2HSolver:
+class H2HSolver(BaseSolver):
     name = "h2h"
     default_value = "reference"
     default_moves: tuple[str, ...] = ()
     default_max_evals: int | None = 1500
-
-    def available(self) -> str | None:
-        return None
-
-    def supports(self, inst: Instance) -> str | None:
-        return None
 
     def solve(self, inst: Instance, params: SolveParams,
               initial: Schedule | None = None) -> SolveResult:

@@ -29,7 +29,7 @@ from ..model import Instance
 from ..result import SolveResult, SolveStatus, Termination
 from ..schedule import Schedule
 from ._heuristic import H2HEngine, Plan, plan_to_schedule
-from .base import SolveParams
+from .base import BaseSolver, SolveParams
 
 
 def upward_ranks(inst: Instance) -> np.ndarray:
@@ -73,14 +73,8 @@ def _ranks(inst: Instance, tables: CostTables) -> np.ndarray:
     return rank
 
 
-class HeftSolver:
+class HeftSolver(BaseSolver):
     name = "heft"
-
-    def available(self) -> str | None:
-        return None
-
-    def supports(self, inst: Instance) -> str | None:
-        return None
 
     def solve(self, inst: Instance, params: SolveParams,
               initial: Schedule | None = None) -> SolveResult:
