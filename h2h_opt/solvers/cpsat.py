@@ -1,0 +1,612 @@
+"""Exact CP-SAT model of the mapping problem (SPEC §7.4), solved by OR-Tools.
+
+Variables, per layer ``v`` and accelerator ``a`` that runs it (time in integer ticks,
+SPEC §6, every duration rounded up):
+
+* ``x[v,a]`` assignment, ``Σ_a x[v,a] = 1``;
+* ``rx[v,a]`` weights of ``v`` resident on ``a`` (``rx ≤ x``), memory E9;
+* host comm: ``y[k,a]`` edge ``k = (u,v)`` read remotely by ``v`` on ``a``
+  (``x[v,a] ∧ ¬x[u,a]``), ``z[v,a]`` ``v`` on ``a`` writes its output (a sink, or a
+  successor elsewhere);
+* ``L_v`` busy time: E2-E4 (host) or E6 (p2p) as a linear expression of those
+  booleans; ``s_v``, ``f_v = s_v + L_v``; one optional interval per ``(v,a)``
+  sharing ``s_v, L_v, f_v`` with presence ``x[v,a]``; no overlap per accelerator
+  (E8); precedence E5, or E7 as an unconditional row plus delay rows enforced by
+  pairs of assignment literals; redundant cumulative over all layers (capacity =
+  number of accelerators) and symmetry breaking between identical accelerators.
+* Objectives: makespan (E10), energy (E11, coefficients floored to integer units so
+  the bound stays valid), or lex (makespan, then energy at that makespan).
+
+Only ``same_accelerator`` locality is modelled under ``host``; ``adjacent`` is refused.
+The returned schedule keeps the solver's mapping, residency and orders and is
+re-timed ASAP in seconds by the evaluator; tick rounding only ever lengthens the
+solver's durations, so the seconds schedule is feasible and no longer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..cost import CostTables, compile_tables, to_ticks
+from ..evaluate import Retimer, asap, prev_from_orders
+from ..model import Instance
+from ..result import SolveResult, SolveStatus, Termination
+from ..schedule import Schedule
+from .base import BaseSolver, SolveParams
+
+#: Energy is scaled so that the largest possible total is about this many units.
+ENERGY_UNITS = 1e12
+
+
+@dataclass
+class TickData:
+    """Integer durations (ticks) of every term of E2-E7, each rounded up."""
+
+    tick: float
+    t: list[list[int]]          # compute, -1 = infeasible
+    wl: list[list[int]]         # weight load W_v / B_a
+    src_read: list[list[int]]   # I_v / B_a for sources (0 otherwise)
+    read: list[list[int]]       # per edge k: d_k / B_a on the consumer's accelerator
+    write: list[list[int]]      # O_v / B_a
+    delay: np.ndarray           # p2p: (E, A, A) ticks, 0 on the diagonal
+
+
+def tick_data(inst: Instance, tables: CostTables) -> TickData:
+    tick = inst.options.tick_s
+    bw = tables.host_bw[None, :]
+    n = tables.num_layers
+    has_pred = np.bincount(tables.edge_dst, minlength=n) > 0
+    src_in = np.where(has_pred, 0.0, tables.input_bytes)
+    e = len(tables.edge_src)
+    delay = np.zeros((e, tables.num_accs, tables.num_accs), dtype=np.int64)
+    if inst.options.comm == "p2p" and e:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sec = tables.link_latency[None, :, :] + tables.edge_bytes[:, None, None] \
+                / tables.link_bw[None, :, :]
+        delay = to_ticks(sec, tick)
+        for a in range(tables.num_accs):
+            delay[:, a, a] = 0
+    return TickData(
+        tick=tick,
+        t=to_ticks(tables.t, tick).tolist(),
+        wl=to_ticks(tables.weight_bytes[:, None] / bw, tick).tolist(),
+        src_read=to_ticks(src_in[:, None] / bw, tick).tolist(),
+        read=to_ticks(tables.edge_bytes[:, None] / bw, tick).tolist(),
+        write=to_ticks(tables.output_bytes[:, None] / bw, tick).tolist(),
+        delay=delay,
+    )
+
+
+def _hint_plan(inst: Instance, s: Schedule) -> tuple[list[int], list[bool], list[list[int]]]:
+    wl, sysm = inst.workload, inst.system
+    x = [sysm.index[s.mapping[layer.id]] for layer in wl.layers]
+    r = [bool(s.residency.get(layer.id, False)) for layer in wl.layers]
+    orders = [[wl.index[v] for v in s.orders.get(a, ())] for a in sysm.ids]
+    return x, r, orders
+
+
+class _Model:
+    """Build, hint, solve and extract, kept apart (STYLE habit 4)."""
+
+    def __init__(self, inst: Instance, tables: CostTables) -> None:
+        from ortools.sat.python import cp_model
+
+        self.cp = cp_model
+        self.inst, self.tables = inst, tables
+        self.td = tick_data(inst, tables)
+        self.n, self.m = tables.num_layers, tables.num_accs
+        self.host = inst.options.comm == "host"
+        self.model = cp_model.CpModel()
+        self.pairs: dict[tuple[int, int, int], Any] = {}
+        self.energy_var: Any = None
+        self.energy_terms: list[tuple[int, Any]] = []
+        self.groups: list[list[int]] = []
+        self.used: dict[tuple[int, int], Any] = {}
+
+    # -- build ---------------------------------------------------------------------------
+    def durations_of(self, x: list[int], r: list[bool]) -> list[int]:
+        """Tick busy times for a given mapping (same terms as the model's L_v)."""
+        td, wl = self.td, self.inst.workload
+        out = []
+        for v in range(self.n):
+            a = x[v]
+            d = td.t[v][a] + (0 if r[v] else td.wl[v][a])
+            if self.host:
+                d += td.src_read[v][a]
+                d += sum(td.read[k][a] for k in wl.in_edges[v]
+                         if x[int(self.tables.edge_src[k])] != a)
+                if not wl.succs[v] or any(x[w] != a for w in wl.succs[v]):
+                    d += td.write[v][a]
+            out.append(d)
+        return out
+
+    def horizon(self, hint_makespan: int | None) -> int:
+        td = self.td
+        if hint_makespan is not None:
+            return hint_makespan
+        total = 0
+        for v in range(self.n):
+            best = 0
+            for a in range(self.m):
+                if td.t[v][a] < 0:
+                    continue
+                d = td.t[v][a] + td.wl[v][a]
+                if self.host:
+                    d += td.src_read[v][a] + td.write[v][a] + sum(
+                        td.read[k][a] for k in self.inst.workload.in_edges[v])
+                best = max(best, d)
+            total += best
+        if not self.host and len(td.delay):
+            total += int(td.delay.max(axis=(1, 2)).sum())
+        return max(total, 1)
+
+    def build(self, horizon: int, symmetry: bool = True) -> None:
+        _cp, md, td, tab = self.cp, self.model, self.td, self.tables
+        wl = self.inst.workload
+        n, m = self.n, self.m
+        feas = [[a for a in range(m) if td.t[v][a] >= 0] for v in range(n)]
+        self.feas = feas
+        # assignment and residency (E9)
+        self.x = {(v, a): md.new_bool_var(f"x_{v}_{a}") for v in range(n) for a in feas[v]}
+        self.rx: dict[tuple[int, int], Any] = {}
+        for v in range(n):
+            md.add_exactly_one(self.x[v, a] for a in feas[v])
+            if tab.weight_bytes[v] > 0:
+                for a in feas[v]:
+                    if tab.weight_bytes[v] <= tab.capacity[a]:
+                        rv = md.new_bool_var(f"r_{v}_{a}")
+                        md.add_implication(rv, self.x[v, a])
+                        self.rx[v, a] = rv
+        for a in range(m):
+            items = [(v, rv) for (v, b), rv in self.rx.items() if b == a]
+            if items and math.isfinite(tab.capacity[a]):
+                total = sum(math.ceil(tab.weight_bytes[v]) for v, _ in items)
+                cap = math.floor(tab.capacity[a])
+                if total > cap:
+                    md.add(sum(math.ceil(tab.weight_bytes[v]) * rv for v, rv in items) <= cap)
+        # busy time L_v (E2-E4 host, E6 p2p)
+        self.y: dict[tuple[int, int], Any] = {}
+        self.z: dict[tuple[int, int], Any] = {}
+        src = tab.edge_src.tolist()
+        terms: list[list[tuple[int, Any]]] = [[] for _ in range(n)]
+        for v in range(n):
+            for a in feas[v]:
+                xv = self.x[v, a]
+                terms[v].append((td.t[v][a] + td.wl[v][a], xv))
+                if (v, a) in self.rx:
+                    terms[v].append((-td.wl[v][a], self.rx[v, a]))
+                if self.host:
+                    if td.src_read[v][a]:
+                        terms[v].append((td.src_read[v][a], xv))
+                    for k in wl.in_edges[v]:
+                        if td.read[k][a] == 0:
+                            continue
+                        u = src[k]
+                        xu = self.x.get((u, a))
+                        if xu is None:  # u cannot run on a: always remote
+                            terms[v].append((td.read[k][a], xv))
+                            continue
+                        yk = md.new_bool_var(f"y_{k}_{a}")
+                        md.add_implication(yk, xv)
+                        md.add_implication(yk, xu.Not())
+                        md.add_bool_or([xv.Not(), xu, yk])
+                        self.y[k, a] = yk
+                        terms[v].append((td.read[k][a], yk))
+                    if td.write[v][a]:
+                        succ_on_a = [self.x.get((w, a)) for w in wl.succs[v]]
+                        if not wl.succs[v] or any(s is None for s in succ_on_a):
+                            terms[v].append((td.write[v][a], xv))
+                        else:
+                            zv = md.new_bool_var(f"z_{v}_{a}")
+                            md.add_implication(zv, xv)
+                            md.add_bool_or([s.Not() for s in succ_on_a] + [zv.Not()])
+                            for s_ in succ_on_a:
+                                md.add_bool_or([xv.Not(), s_, zv])
+                            self.z[v, a] = zv
+                            terms[v].append((td.write[v][a], zv))
+        self.start = [md.new_int_var(0, horizon, f"s_{v}") for v in range(n)]
+        self.end = [md.new_int_var(0, horizon, f"f_{v}") for v in range(n)]
+        self.busy = []
+        for v in range(n):
+            lo = min(td.t[v][a] for a in feas[v])
+            hi = sum(c for c, _ in terms[v] if c > 0)
+            lv = md.new_int_var(lo, max(lo, min(hi, horizon)), f"L_{v}")
+            md.add(lv == sum(c * b for c, b in terms[v]))
+            md.add(self.end[v] == self.start[v] + lv)
+            self.busy.append(lv)
+        # intervals and no overlap (E8); redundant cumulative
+        self.intervals: dict[tuple[int, int], Any] = {}
+        for (v, a), xv in self.x.items():
+            self.intervals[v, a] = md.new_optional_interval_var(
+                self.start[v], self.busy[v], self.end[v], xv, f"i_{v}_{a}")
+        for a in range(m):
+            md.add_no_overlap([iv for (v, b), iv in self.intervals.items() if b == a])
+        if m > 1:
+            whole = [md.new_interval_var(self.start[v], self.busy[v], self.end[v], f"w_{v}")
+                     for v in range(n)]
+            md.add_cumulative(whole, [1] * n, m)
+        # precedence (E5 host; E7 p2p)
+        dst = tab.edge_dst.tolist()
+        for k, (u, v) in enumerate(zip(src, dst, strict=True)):
+            md.add(self.start[v] >= self.end[u])
+            if not self.host:
+                for a in feas[u]:
+                    for b in feas[v]:
+                        c = int(td.delay[k, a, b])
+                        if a != b and c > 0:
+                            md.add(self.start[v] >= self.end[u] + c).only_enforce_if(
+                                [self.x[u, a], self.x[v, b]])
+        self.used: dict[tuple[int, int], Any] = {}
+        self.groups = self._identical_groups() if symmetry else []
+        self._symmetry()
+        self.makespan = md.new_int_var(0, horizon, "makespan")
+        sinks = [v for v in range(n) if not wl.succs[v]]
+        md.add_max_equality(self.makespan, [self.end[v] for v in sinks])
+
+    def _identical_groups(self) -> list[list[int]]:
+        td, tab = self.td, self.tables
+        key: dict[Any, list[int]] = {}
+        for a in range(self.m):
+            sig = (tuple(row[a] for row in td.t), tuple(row[a] for row in td.wl),
+                   tuple(row[a] for row in td.read), tuple(row[a] for row in td.write),
+                   tuple(row[a] for row in td.src_read), float(tab.capacity[a]),
+                   float(tab.host_energy[a]), tuple(tab.e[:, a].tolist()))
+            if not self.host:
+                others = [b for b in range(self.m) if b != a]
+                sig += (tuple(sorted(int(td.delay[:, a, b].sum()) for b in others)),)
+                if len(set(td.delay[:, a, b].tobytes() for b in others)) > 1 or \
+                        len(set(td.delay[:, b, a].tobytes() for b in others)) > 1:
+                    continue  # asymmetric links: no symmetry claimed
+            key.setdefault(sig, []).append(a)
+        return [g for g in key.values() if len(g) > 1]
+
+    def _symmetry(self) -> None:
+        """Identical accelerators are interchangeable: accelerator ``g[j]`` may only
+        be used by a layer if an earlier layer (workload order) uses ``g[j-1]``."""
+        md = self.model
+        for group in self.groups:
+            for a in group:
+                prev = None
+                for v in range(self.n):
+                    ub = md.new_bool_var(f"used_{v}_{a}")
+                    xv = self.x[v, a]
+                    md.add_implication(xv, ub)
+                    if prev is None:
+                        md.add_implication(ub, xv)
+                    else:
+                        md.add_implication(prev, ub)
+                        md.add_bool_or([prev, xv, ub.Not()])
+                    self.used[v, a] = ub
+                    prev = ub
+            for j in range(1, len(group)):
+                a, b = group[j - 1], group[j]
+                md.add(self.x[0, b] == 0)
+                for v in range(1, self.n):
+                    md.add_implication(self.x[v, b], self.used[v - 1, a])
+
+    def energy_expr(self) -> tuple[Any, float]:
+        """E11 in integer units (coefficients floored: the bound stays a lower bound)."""
+        tab, wl = self.tables, self.inst.workload
+        src = tab.edge_src.tolist()
+        coeffs: list[tuple[float, Any]] = []
+        for (v, a), xv in self.x.items():
+            c = tab.e[v, a] + tab.host_energy[a] * tab.weight_bytes[v]
+            if self.host:
+                if not wl.in_edges[v]:
+                    c += tab.host_energy[a] * tab.input_bytes[v]
+                if not wl.succs[v] or any((w, a) not in self.x for w in wl.succs[v]):
+                    c += tab.host_energy[a] * tab.output_bytes[v]
+                for k in wl.in_edges[v]:
+                    if (src[k], a) not in self.x:
+                        c += tab.host_energy[a] * tab.edge_bytes[k]
+            coeffs.append((c, xv))
+        for (v, a), rv in self.rx.items():
+            coeffs.append((-tab.host_energy[a] * tab.weight_bytes[v], rv))
+        for (k, a), yk in self.y.items():
+            coeffs.append((tab.host_energy[a] * tab.edge_bytes[k], yk))
+        for (v, a), zv in self.z.items():
+            coeffs.append((tab.host_energy[a] * tab.output_bytes[v], zv))
+        pair_terms = []
+        if not self.host and not self.pairs:
+            md = self.model
+            dst = tab.edge_dst.tolist()
+            for k, (u, v) in enumerate(zip(src, dst, strict=True)):
+                for a in self.feas[u]:
+                    for b in self.feas[v]:
+                        c = tab.link_energy[a, b] * tab.edge_bytes[k]
+                        if a != b and c > 0:
+                            p = md.new_bool_var(f"p_{k}_{a}_{b}")
+                            md.add_bool_or([self.x[u, a].Not(), self.x[v, b].Not(), p])
+                            self.pairs[k, a, b] = p
+        for (k, a, b), p in self.pairs.items():
+            pair_terms.append((tab.link_energy[a, b] * tab.edge_bytes[k], p))
+        coeffs += pair_terms
+        top = sum(abs(c) for c, _ in coeffs) or 1.0
+        scale = ENERGY_UNITS / top
+        self.energy_terms = [(math.floor(c * scale), b) for c, b in coeffs
+                             if math.floor(c * scale)]
+        expr = sum(c * b for c, b in self.energy_terms)
+        if self.energy_var is None:
+            lo = sum(c for c, _ in self.energy_terms if c < 0)
+            hi = sum(c for c, _ in self.energy_terms if c > 0)
+            self.energy_var = self.model.new_int_var(lo, hi, "energy")
+            self.model.add(self.energy_var == expr)
+        return self.energy_var, scale
+
+    # -- hint ----------------------------------------------------------------------------
+    def _relabel(self, x: list[int], orders: list[list[int]]
+                 ) -> tuple[list[int], list[list[int]]]:
+        """Rename identical accelerators in first-use order (workload order) so that
+        the hint satisfies the symmetry-breaking rows; durations are unchanged."""
+        x, orders = x[:], [o[:] for o in orders]
+        for group in self.groups:
+            first = {a: next((v for v in range(self.n) if x[v] == a), self.n) for a in group}
+            ranked = sorted(group, key=lambda a: (first[a], a))
+            new_of = dict(zip(ranked, group, strict=True))
+            x = [new_of.get(a, a) for a in x]
+            old = {a: orders[a] for a in group}
+            for a_old, a_new in new_of.items():
+                orders[a_new] = old[a_old]
+        return x, orders
+
+    def hint(self, x: list[int], r: list[bool], orders: list[list[int]]) -> int:
+        """Clear old hints and hint every variable from a plan; returns its tick makespan.
+
+        Start times are re-timed ASAP in ticks with the model's own durations, so a
+        hint of a feasible schedule is complete and feasible for the model.
+        """
+        md, tab, wl = self.model, self.tables, self.inst.workload
+        md.clear_hints()
+        x, orders = self._relabel(x, orders)
+        r = [r[v] and (v, x[v]) in self.rx for v in range(self.n)]
+        busy = self.durations_of(x, r)
+        prev = prev_from_orders(self.n, orders)
+        src, dst = tab.edge_src.tolist(), tab.edge_dst.tolist()
+        delay = [float(self.td.delay[k, x[u], x[v]]) if not self.host else 0.0
+                 for k, (u, v) in enumerate(zip(src, dst, strict=True))]
+        start, finish = Retimer(tab, wl.in_edges).run([float(b) for b in busy], delay,
+                                                      prev.tolist())
+        for (v, a), xv in self.x.items():
+            md.add_hint(xv, x[v] == a)
+        for (v, a), rv in self.rx.items():
+            md.add_hint(rv, x[v] == a and r[v])
+        for (k, a), yk in self.y.items():
+            md.add_hint(yk, x[dst[k]] == a and x[src[k]] != a)
+        for (v, a), zv in self.z.items():
+            md.add_hint(zv, x[v] == a and any(x[w] != a for w in wl.succs[v]))
+        for (k, a, b), pv in self.pairs.items():
+            md.add_hint(pv, x[src[k]] == a and x[dst[k]] == b)
+        for v in range(self.n):
+            md.add_hint(self.start[v], int(start[v]))
+            md.add_hint(self.end[v], int(finish[v]))
+            md.add_hint(self.busy[v], busy[v])
+        for (v, a), ub in self.used.items():
+            md.add_hint(ub, any(x[u] == a for u in range(v + 1)))
+        makespan = int(max(finish)) if finish else 0
+        md.add_hint(self.makespan, makespan)
+        if self.energy_var is not None:
+            md.add_hint(self.energy_var, self.energy_units(x, r))
+        return makespan
+
+    def energy_units(self, x: list[int], r: list[bool]) -> int:
+        """The model's (floored) energy of a plan, for hinting the energy variable."""
+        total = 0
+        tab, wl = self.tables, self.inst.workload
+        src, dst = tab.edge_src.tolist(), tab.edge_dst.tolist()
+        lit_value: dict[int, bool] = {}
+        for (v, a), xv in self.x.items():
+            lit_value[id(xv)] = x[v] == a
+        for (v, a), rv in self.rx.items():
+            lit_value[id(rv)] = x[v] == a and r[v]
+        for (k, a), yk in self.y.items():
+            lit_value[id(yk)] = x[dst[k]] == a and x[src[k]] != a
+        for (v, a), zv in self.z.items():
+            lit_value[id(zv)] = x[v] == a and any(x[w] != a for w in wl.succs[v])
+        for (k, a, b), pv in self.pairs.items():
+            lit_value[id(pv)] = x[src[k]] == a and x[dst[k]] == b
+        for c, lit in self.energy_terms:
+            if lit_value.get(id(lit), False):
+                total += c
+        return total
+
+
+@dataclass
+class _Progress:
+    callback: Callable[[dict[str, Any]], None] | None
+    tick: float
+    t0: float
+    incumbent: float | None = None
+    bound: float | None = None
+
+    def log_line(self, line: str) -> None:
+        if not self.callback or not line.startswith("#"):
+            return
+        best = bound = None
+        for tok in line.split():
+            if tok.startswith("best:"):
+                with contextlib.suppress(ValueError):
+                    best = float(tok[5:])
+            elif tok.startswith("next:[") and "," in tok:
+                with contextlib.suppress(ValueError):
+                    bound = float(tok[6:].split(",")[0])
+        changed = False
+        if best is not None and best != self.incumbent:
+            self.incumbent, changed = best, True
+        if bound is not None and bound != self.bound:
+            self.bound, changed = bound, True
+        if changed:
+            self.callback({"elapsed_s": time.perf_counter() - self.t0,
+                           "incumbent": self.incumbent, "bound": self.bound})
+
+
+class CpSatSolver(BaseSolver):
+    """OR-Tools CP-SAT backend.
+
+    Options: ``warm_start`` (solver for the default hint, ``h2h``; ``none`` for no
+    hint), ``symmetry`` (break symmetry of identical accelerators, default true).
+    ``SolveParams.workers`` defaults to 8 on instances up to 200 layers (the LP
+    workers of the larger portfolio close bounds) and to 2 above (on 2 cores, 2
+    workers find solutions fastest); ``time_limit_s`` defaults to 60 s.
+    """
+
+    name = "cpsat"
+    warm_start = "h2h"
+
+    def available(self) -> str | None:
+        try:
+            import ortools.sat.python.cp_model  # noqa: F401
+        except ImportError as exc:  # pragma: no cover - ortools is a base dependency
+            return f"OR-Tools is not installed ({exc})"
+        return None
+
+    def supports(self, inst: Instance) -> str | None:
+        if inst.options.comm == "host" and inst.options.locality == "adjacent":
+            return ("the exact models support comm 'host' with locality 'same_accelerator'"
+                    " only ('adjacent' needs successor variables per accelerator); use a"
+                    " heuristic or set options.locality")
+        return None
+
+    def solve(self, inst: Instance, params: SolveParams,
+              initial: Schedule | None = None) -> SolveResult:
+        t0 = time.perf_counter()
+        tables = compile_tables(inst)
+        mdl = _Model(inst, tables)
+        hint_ms = None
+        plan = None
+        if initial is not None:
+            plan = _hint_plan(inst, initial)
+            x, r, orders = plan
+            busy = mdl.durations_of(x, [False] * mdl.n)
+            prev = prev_from_orders(mdl.n, orders).tolist()
+            delay = [0.0] * len(tables.edge_src)
+            if not mdl.host:
+                for k, (u, v) in enumerate(zip(tables.edge_src.tolist(),
+                                               tables.edge_dst.tolist(), strict=True)):
+                    delay[k] = float(mdl.td.delay[k, x[u], x[v]])
+            _, fin = Retimer(tables, inst.workload.in_edges).run(
+                [float(b) for b in busy], delay, prev)
+            hint_ms = int(max(fin))  # upper bound: the hint with nothing resident
+        objective = inst.options.objective
+        # a hint's makespan bounds the optimal makespan, never a min-energy schedule's
+        horizon = mdl.horizon(hint_ms if objective != "energy" else None)
+        mdl.build(horizon, symmetry=bool(params.options.get("symmetry", True)))
+        if objective == "energy":
+            mdl.energy_expr()
+        hint_makespan = mdl.hint(*plan) if plan is not None else None
+        workers = params.workers or (8 if mdl.n <= 200 else 2)
+        limit = 60.0 if params.time_limit_s is None else float(params.time_limit_s)
+        solver = mdl.cp.CpSolver()
+        sp = solver.parameters
+        sp.num_workers = workers
+        sp.random_seed = params.seed
+        sp.relative_gap_limit = params.rel_gap
+        sp.log_search_progress = True
+        sp.log_to_stdout = False
+        lines: list[str] = []
+        progress = _Progress(params.progress, mdl.td.tick, t0)
+        logfile = None
+        if params.log and params.log not in ("console", "-"):
+            logfile = open(params.log, "a", encoding="utf-8")  # noqa: SIM115
+
+        def on_log(line: str) -> None:
+            lines.append(line)
+            progress.log_line(line)
+            if params.log in ("console", "-"):
+                print(line, file=sys.stderr)
+            elif logfile is not None:
+                logfile.write(line + "\n")
+
+        solver.log_callback = on_log
+        info: dict[str, Any] = {"workers": workers, "tick_s": mdl.td.tick,
+                                "horizon_ticks": horizon, "identical_groups": mdl.groups,
+                                "rounding": "every duration and delay rounded up to whole"
+                                " ticks; the bound is the rounded problem's"}
+        try:
+            if objective in ("latency", "lex"):
+                mdl.model.minimize(mdl.makespan)
+                sp.max_time_in_seconds = limit if objective == "latency" else limit / 2
+                status = solver.solve(mdl.model)
+                phase1 = status
+                bound = solver.best_objective_bound if status in (mdl.cp.OPTIMAL,
+                                                                  mdl.cp.FEASIBLE) else None
+                vals = None
+                if objective == "lex" and status == mdl.cp.OPTIMAL:
+                    best_ms = int(solver.objective_value)
+                    vals = self._values(mdl, solver)
+                    mdl.model.add(mdl.makespan <= best_ms)
+                    energy, scale = mdl.energy_expr()
+                    mdl.model.minimize(energy)
+                    mdl.hint(*vals)
+                    sp.max_time_in_seconds = max(0.1, limit - (time.perf_counter() - t0))
+                    status = solver.solve(mdl.model)
+                    if status in (mdl.cp.OPTIMAL, mdl.cp.FEASIBLE):
+                        info["energy_bound_j"] = solver.best_objective_bound / scale
+                        vals = None
+                    else:  # keep the latency-optimal phase-1 solution
+                        status = phase1
+            else:
+                energy, scale = mdl.energy_expr()
+                mdl.model.minimize(energy)
+                sp.max_time_in_seconds = limit
+                status = solver.solve(mdl.model)
+                bound = solver.best_objective_bound / scale if status in (
+                    mdl.cp.OPTIMAL, mdl.cp.FEASIBLE) else None
+        finally:
+            if logfile is not None:
+                logfile.close()
+        hint_line = next((ln for ln in lines if "solution hint" in ln), None)
+        info["hint"] = None if hint_line is None else hint_line.strip()
+        info["hint_complete_and_feasible"] = bool(hint_line and "complete and is feasible"
+                                                  in hint_line)
+        info["hint_makespan_ticks"] = hint_makespan
+        info["status_name"] = solver.status_name(status)
+        info["wall_time_s"] = solver.wall_time
+        cp = mdl.cp
+        if status in (cp.OPTIMAL, cp.FEASIBLE):
+            x, r, orders = vals if objective == "lex" and vals else self._values(mdl, solver)
+            wl, ids = inst.workload, inst.system.ids
+            sched = asap(inst, {wl.layers[v].id: ids[x[v]] for v in range(mdl.n)},
+                         {wl.layers[v].id: r[v] for v in range(mdl.n)},
+                         {ids[a]: tuple(wl.layers[v].id for v in o)
+                          for a, o in enumerate(orders)},
+                         tables=tables, meta={"solver": self.name})
+            if objective == "latency":
+                info["solver_makespan_s"] = solver.value(mdl.makespan) * mdl.td.tick
+            # latency/lex: the makespan bound in ticks x tick (SPEC §6); energy: joules
+            bound_s = bound * mdl.td.tick if bound is not None and objective != "energy" \
+                else bound
+            optimal = status == cp.OPTIMAL and params.rel_gap == 0
+            return SolveResult(
+                inst.name, self.name,
+                SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE,
+                Termination.OPTIMAL if status == cp.OPTIMAL else Termination.TIME_LIMIT,
+                sched, bound=bound_s, time_s=time.perf_counter() - t0, info=info)
+        term = Termination.INFEASIBLE if status == cp.INFEASIBLE else Termination.TIME_LIMIT
+        if status == cp.MODEL_INVALID:
+            term = Termination.ERROR
+            info["validation"] = mdl.model.validate()
+        return SolveResult(inst.name, self.name, SolveStatus.NONE, term,
+                           time_s=time.perf_counter() - t0, info=info)
+
+    @staticmethod
+    def _values(mdl: _Model, solver: Any) -> tuple[list[int], list[bool], list[list[int]]]:
+        x = [0] * mdl.n
+        for (v, a), xv in mdl.x.items():
+            if solver.boolean_value(xv):
+                x[v] = a
+        r = [bool((v, x[v]) in mdl.rx and solver.boolean_value(mdl.rx[v, x[v]]))
+             for v in range(mdl.n)]
+        start = [solver.value(s) for s in mdl.start]
+        end = [solver.value(f) for f in mdl.end]
+        orders: list[list[int]] = [[] for _ in range(mdl.m)]
+        for v in sorted(range(mdl.n), key=lambda v: (start[v], end[v], v)):
+            orders[x[v]].append(v)
+        return x, r, orders
