@@ -179,8 +179,18 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from .solvers import SolveParams, solve
 
     inst = read_instance(args.instance)
-    params = SolveParams(time_limit_s=args.time_limit, seed=args.seed,
-                         options=_parse_options(args.option or []))
+    unit = "J" if inst.options.objective == "energy" else "s"
+
+    def show(p: dict[str, Any]) -> None:
+        inc, bnd = p.get("incumbent"), p.get("bound")
+        gap = f"  gap {100 * (inc - bnd) / inc:5.1f} %" if inc and bnd is not None else ""
+        print(f"  {p['elapsed_s']:7.1f} s  incumbent {inc if inc is None else f'{inc:.6g}'}"
+              f" {unit}  bound {bnd if bnd is None else f'{bnd:.6g}'} {unit}{gap}",
+              file=sys.stderr, flush=True)
+
+    params = SolveParams(time_limit_s=args.time_limit, seed=args.seed, workers=args.workers,
+                         log=args.log, options=_parse_options(args.option or []),
+                         progress=None if args.quiet or args.json else show)
     res = solve(inst, args.solver, params)
     if args.output and res.schedule is not None:
         write_schedule(res.schedule, args.output)
@@ -199,7 +209,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
             f"latency   {res.latency:.6g} s", f"energy    {res.energy:.6g} J",
             f"time      {res.time_s:.3f} s"]
     if res.bound is not None:
-        text.append(f"bound     {res.bound:.6g} (gap {100 * (res.gap or 0):.2f} %)")
+        text.append(f"bound     {res.bound:.6g} {unit} (gap {100 * (res.gap or 0):.2f} %)")
     if res.steps:
         from .report import steps_table
 
@@ -306,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--gantt", help="draw the schedule to this PNG")
     sp.add_argument("--time-limit", type=float, default=None, help="seconds")
     sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--workers", type=int, default=None, help="exact solvers' threads")
+    sp.add_argument("--log", default=None, help="solver log: a file, or 'console'")
+    sp.add_argument("--quiet", action="store_true", help="no progress lines")
     sp.add_argument("--option", action="append", metavar="KEY=VALUE",
                     help="solver option, e.g. max_evals=5000 or value=critical")
     sp.add_argument("--full-json", action="store_true", help="include the schedule in --json")

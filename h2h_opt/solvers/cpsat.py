@@ -201,7 +201,7 @@ class _Model:
                         self.y[k, a] = yk
                         terms[v].append((td.read[k][a], yk))
                     if td.write[v][a]:
-                        succ_on_a = [self.x.get((w, a)) for w in wl.succs[v]]
+                        succ_on_a: list[Any] = [self.x.get((w, a)) for w in wl.succs[v]]
                         if not wl.succs[v] or any(s is None for s in succ_on_a):
                             terms[v].append((td.write[v][a], xv))
                         else:
@@ -244,7 +244,6 @@ class _Model:
                         if a != b and c > 0:
                             md.add(self.start[v] >= self.end[u] + c).only_enforce_if(
                                 [self.x[u, a], self.x[v, b]])
-        self.used: dict[tuple[int, int], Any] = {}
         self.groups = self._identical_groups() if symmetry else []
         self._symmetry()
         self.makespan = md.new_int_var(0, horizon, "makespan")
@@ -252,19 +251,21 @@ class _Model:
         md.add_max_equality(self.makespan, [self.end[v] for v in sinks])
 
     def _identical_groups(self) -> list[list[int]]:
+        """Accelerators with identical costs, memory and energy.  Under p2p, only when
+        every link has the same delay and energy (then any relabelling is harmless)."""
         td, tab = self.td, self.tables
+        if not self.host and self.m > 1:
+            off = ~np.eye(self.m, dtype=bool)
+            if len(td.delay) and (td.delay[:, off] != td.delay[:, off][:, :1]).any():
+                return []
+            if (tab.link_energy[off] != tab.link_energy[off][0]).any():
+                return []
         key: dict[Any, list[int]] = {}
         for a in range(self.m):
-            sig = (tuple(row[a] for row in td.t), tuple(row[a] for row in td.wl),
-                   tuple(row[a] for row in td.read), tuple(row[a] for row in td.write),
-                   tuple(row[a] for row in td.src_read), float(tab.capacity[a]),
-                   float(tab.host_energy[a]), tuple(tab.e[:, a].tolist()))
-            if not self.host:
-                others = [b for b in range(self.m) if b != a]
-                sig += (tuple(sorted(int(td.delay[:, a, b].sum()) for b in others)),)
-                if len(set(td.delay[:, a, b].tobytes() for b in others)) > 1 or \
-                        len(set(td.delay[:, b, a].tobytes() for b in others)) > 1:
-                    continue  # asymmetric links: no symmetry claimed
+            sig: Any = (tuple(row[a] for row in td.t), tuple(row[a] for row in td.wl),
+                        tuple(row[a] for row in td.read), tuple(row[a] for row in td.write),
+                        tuple(row[a] for row in td.src_read), float(tab.capacity[a]),
+                        float(tab.host_energy[a]), tuple(tab.e[:, a].tolist()))
             key.setdefault(sig, []).append(a)
         return [g for g in key.values() if len(g) > 1]
 
@@ -420,8 +421,11 @@ class _Model:
 
 @dataclass
 class _Progress:
+    """Turns the solver log's ``best:`` and ``next:[lb,ub]`` into progress reports in
+    seconds (latency, lex) or joules (energy): ``factor`` converts model units."""
+
     callback: Callable[[dict[str, Any]], None] | None
-    tick: float
+    factor: float
     t0: float
     incumbent: float | None = None
     bound: float | None = None
@@ -438,13 +442,18 @@ class _Progress:
                 with contextlib.suppress(ValueError):
                     bound = float(tok[6:].split(",")[0])
         changed = False
+        if best is not None and not math.isfinite(best):
+            best = None
         if best is not None and best != self.incumbent:
             self.incumbent, changed = best, True
         if bound is not None and bound != self.bound:
             self.bound, changed = bound, True
         if changed:
+            def conv(x: float | None) -> float | None:
+                return None if x is None else x * self.factor
+
             self.callback({"elapsed_s": time.perf_counter() - self.t0,
-                           "incumbent": self.incumbent, "bound": self.bound})
+                           "incumbent": conv(self.incumbent), "bound": conv(self.bound)})
 
 
 class CpSatSolver(BaseSolver):
@@ -511,7 +520,10 @@ class CpSatSolver(BaseSolver):
         sp.log_search_progress = True
         sp.log_to_stdout = False
         lines: list[str] = []
-        progress = _Progress(params.progress, mdl.td.tick, t0)
+        factor = mdl.td.tick
+        if objective == "energy":
+            factor = 1.0 / mdl.energy_expr()[1]
+        progress = _Progress(params.progress, factor, t0)
         logfile = None
         if params.log and params.log not in ("console", "-"):
             logfile = open(params.log, "a", encoding="utf-8")  # noqa: SIM115
