@@ -128,6 +128,18 @@ class _Model:
             out.append(d)
         return out
 
+    def tick_times(self, x: list[int], r: list[bool], orders: list[list[int]]
+                   ) -> tuple[list[int], list[float], list[float]]:
+        """Busy times, ASAP starts and finishes in ticks, with the model's durations."""
+        tab = self.tables
+        busy = self.durations_of(x, r)
+        src, dst = tab.edge_src.tolist(), tab.edge_dst.tolist()
+        delay = [float(self.td.delay[k, x[u], x[v]]) if not self.host else 0.0
+                 for k, (u, v) in enumerate(zip(src, dst, strict=True))]
+        start, finish = Retimer(tab, self.inst.workload.in_edges).run(
+            [float(b) for b in busy], delay, prev_from_orders(self.n, orders).tolist())
+        return busy, start, finish
+
     def rounding_slack(self) -> float:
         """Most the rounded makespan of any schedule can exceed its true makespan:
         each rounded term adds < 1 tick, and a chain of the combined graph holds at
@@ -377,13 +389,8 @@ class _Model:
         md.clear_hints()
         x, orders = self._relabel(x, orders)
         r = [r[v] and (v, x[v]) in self.rx for v in range(self.n)]
-        busy = self.durations_of(x, r)
-        prev = prev_from_orders(self.n, orders)
+        busy, start, finish = self.tick_times(x, r, orders)
         src, dst = tab.edge_src.tolist(), tab.edge_dst.tolist()
-        delay = [float(self.td.delay[k, x[u], x[v]]) if not self.host else 0.0
-                 for k, (u, v) in enumerate(zip(src, dst, strict=True))]
-        start, finish = Retimer(tab, wl.in_edges).run([float(b) for b in busy], delay,
-                                                      prev.tolist())
         for (v, a), xv in self.x.items():
             md.add_hint(xv, x[v] == a)
         for (v, a), rv in self.rx.items():
@@ -501,17 +508,8 @@ class CpSatSolver(BaseSolver):
         plan = None
         if initial is not None:
             plan = _hint_plan(inst, initial)
-            x, r, orders = plan
-            busy = mdl.durations_of(x, [False] * mdl.n)
-            prev = prev_from_orders(mdl.n, orders).tolist()
-            delay = [0.0] * len(tables.edge_src)
-            if not mdl.host:
-                for k, (u, v) in enumerate(zip(tables.edge_src.tolist(),
-                                               tables.edge_dst.tolist(), strict=True)):
-                    delay[k] = float(mdl.td.delay[k, x[u], x[v]])
-            _, fin = Retimer(tables, inst.workload.in_edges).run(
-                [float(b) for b in busy], delay, prev)
-            hint_ms = int(max(fin))  # upper bound: the hint with nothing resident
+            x, _, orders = plan  # upper bound: the hint with nothing resident
+            hint_ms = int(max(mdl.tick_times(x, [False] * mdl.n, orders)[2]))
         objective = inst.options.objective
         # a hint's makespan bounds the optimal makespan, never a min-energy schedule's
         horizon = mdl.horizon(hint_ms if objective != "energy" else None)
