@@ -189,7 +189,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
               file=sys.stderr, flush=True)
 
     params = SolveParams(time_limit_s=args.time_limit, seed=args.seed, workers=args.workers,
-                         log=args.log, options=_parse_options(args.option or []),
+                         rel_gap=args.rel_gap, log=args.log, options=_parse_options(args.option or []),
                          progress=None if args.quiet or args.json else show)
     res = solve(inst, args.solver, params)
     if args.output and res.schedule is not None:
@@ -317,6 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--time-limit", type=float, default=None, help="seconds")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--workers", type=int, default=None, help="exact solvers' threads")
+    sp.add_argument("--rel-gap", type=float, default=0.0,
+                    help="exact solvers stop at this relative gap (default 0: optimal)")
     sp.add_argument("--log", default=None, help="solver log: a file, or 'console'")
     sp.add_argument("--quiet", action="store_true", help="no progress lines")
     sp.add_argument("--option", action="append", metavar="KEY=VALUE",

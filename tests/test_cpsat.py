@@ -164,3 +164,20 @@ def test_progress_callback_reports_incumbent_and_bound():
     inst = read_stg(STG / "rand0001.stg", 4)
     solve(inst, "cpsat", SolveParams(time_limit_s=10, progress=seen.append))
     assert seen and all({"elapsed_s", "incumbent", "bound"} <= set(p) for p in seen)
+
+
+def test_cli_cpsat_writes_log_and_reports_bound(tmp_path, capsys):
+    from h2h_opt.cli import main
+    from h2h_opt.io import write_instance
+
+    f = tmp_path / "i.json"
+    write_instance(read_stg(STG / "rand0002.stg", 8), f)
+    log = tmp_path / "cpsat.log"
+    rc = main(["solve", str(f), "--solver", "cpsat", "--time-limit", "10", "--log", str(log),
+               "--json"])
+    out = capsys.readouterr().out
+    import json
+
+    doc = json.loads(out)
+    assert rc == 0 and doc["status"] == "optimal" and doc["bound"] == doc["latency_s"] == 71.0
+    assert "solution hint" in log.read_text()
