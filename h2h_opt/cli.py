@@ -189,7 +189,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
               file=sys.stderr, flush=True)
 
     params = SolveParams(time_limit_s=args.time_limit, seed=args.seed, workers=args.workers,
-                         rel_gap=args.rel_gap, log=args.log, options=_parse_options(args.option or []),
+                         rel_gap=args.rel_gap, log=args.log,
+                         options=_parse_options(args.option or []),
                          progress=None if args.quiet or args.json else show)
     res = solve(inst, args.solver, params)
     if args.output and res.schedule is not None:
