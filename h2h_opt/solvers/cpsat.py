@@ -110,6 +110,7 @@ class _Model:
         self.energy_terms: list[tuple[int, Any]] = []
         self.groups: list[list[int]] = []
         self.used: dict[tuple[int, int], Any] = {}
+        self.load_cuts = True
 
     # -- build ---------------------------------------------------------------------------
     def durations_of(self, x: list[int], r: list[bool]) -> list[int]:
@@ -198,11 +199,15 @@ class _Model:
         self.z: dict[tuple[int, int], Any] = {}
         src = tab.edge_src.tolist()
         terms: list[list[tuple[int, Any]]] = [[] for _ in range(n)]
+        acc_of: dict[int, int] = {}
+        self._acc_of_literal = acc_of
         for v in range(n):
             for a in feas[v]:
                 xv = self.x[v, a]
+                acc_of[id(xv)] = a
                 terms[v].append((td.t[v][a] + td.wl[v][a], xv))
                 if (v, a) in self.rx:
+                    acc_of[id(self.rx[v, a])] = a
                     terms[v].append((-td.wl[v][a], self.rx[v, a]))
                 if self.host:
                     if td.src_read[v][a]:
@@ -220,6 +225,7 @@ class _Model:
                         md.add_implication(yk, xu.Not())
                         md.add_bool_or([xv.Not(), xu, yk])
                         self.y[k, a] = yk
+                        acc_of[id(yk)] = a
                         terms[v].append((td.read[k][a], yk))
                     if td.write[v][a]:
                         succ_on_a: list[Any] = [self.x.get((w, a)) for w in wl.succs[v]]
@@ -232,7 +238,9 @@ class _Model:
                             for s_ in succ_on_a:
                                 md.add_bool_or([xv.Not(), s_, zv])
                             self.z[v, a] = zv
+                            acc_of[id(zv)] = a
                             terms[v].append((td.write[v][a], zv))
+        self.terms = terms
         self.start = [md.new_int_var(0, horizon, f"s_{v}") for v in range(n)]
         self.end = [md.new_int_var(0, horizon, f"f_{v}") for v in range(n)]
         self.busy = []
@@ -270,6 +278,22 @@ class _Model:
         self.makespan = md.new_int_var(0, horizon, "makespan")
         sinks = [v for v in range(n) if not wl.succs[v]]
         md.add_max_equality(self.makespan, [self.end[v] for v in sinks])
+        if self.load_cuts:
+            self._load_cuts()
+
+    def _load_cuts(self) -> None:
+        """Redundant linear rows for the LP: the makespan is at least each
+        accelerator's load, ``Σ_v L_v·x[v,a]`` written with the same literals as the
+        busy times (every term of ``L_v`` on ``a`` is implied by ``x[v,a]``)."""
+        md = self.model
+        load: list[list[tuple[int, Any]]] = [[] for _ in range(self.m)]
+        for v in range(self.n):
+            for c, lit in self.terms[v]:
+                a = self._acc_of_literal[id(lit)]
+                load[a].append((c, lit))
+        for a in range(self.m):
+            if load[a]:
+                md.add(self.makespan >= sum(c * lit for c, lit in load[a]))
 
     def _identical_groups(self) -> list[list[int]]:
         """Accelerators with identical costs, memory and energy.  Under p2p, only when
