@@ -13,7 +13,9 @@ SPEC §6, every duration rounded up):
   sharing ``s_v, L_v, f_v`` with presence ``x[v,a]``; no overlap per accelerator
   (E8); precedence E5, or E7 as an unconditional row plus delay rows enforced by
   pairs of assignment literals; redundant cumulative over all layers (capacity =
-  number of accelerators) and symmetry breaking between identical accelerators.
+  number of accelerators), per-accelerator load rows (makespan ≥ the exact load of
+  each accelerator, for the LP relaxation) and symmetry breaking between identical
+  accelerators.
 * Objectives: makespan (E10), energy (E11, coefficients floored to integer units so
   the bound stays valid), or lex (makespan, then energy at that makespan).
 
