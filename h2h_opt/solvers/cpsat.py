@@ -502,7 +502,8 @@ class CpSatSolver(BaseSolver):
     """OR-Tools CP-SAT backend.
 
     Options: ``warm_start`` (solver for the default hint, ``h2h``; ``none`` for no
-    hint), ``symmetry`` (break symmetry of identical accelerators, default true).
+    hint), ``symmetry`` (break symmetry of identical accelerators, default true),
+    ``cpsat_parameters`` (a dict set on ``CpSolver.parameters`` as given).
     ``SolveParams.workers`` defaults to 8 on instances up to 200 layers (the LP
     workers of the larger portfolio close bounds) and to 2 above (on 2 cores, 2
     workers find solutions fastest); ``time_limit_s`` defaults to 60 s.
@@ -552,6 +553,8 @@ class CpSatSolver(BaseSolver):
         sp.relative_gap_limit = params.rel_gap
         sp.log_search_progress = True
         sp.log_to_stdout = False
+        for key, value in dict(params.options.get("cpsat_parameters", {})).items():
+            setattr(sp, key, value)  # e.g. {"linearization_level": 2}
         lines: list[str] = []
         factor = mdl.td.tick
         if objective == "energy":
