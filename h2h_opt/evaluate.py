@@ -30,6 +30,7 @@ __all__ = [
     "Violation",
     "asap",
     "asap_times",
+    "decision_indices",
     "durations",
     "energy_of",
     "evaluate",
@@ -315,8 +316,11 @@ def _describe_cycle(tables: CostTables, prv: list[int], indeg: list[int],
 # --------------------------------------------------------------------------- public API
 
 
-def _indices(inst: Instance, mapping: Mapping[str, str], residency: Mapping[str, bool],
-             orders: Mapping[str, Sequence[str]]) -> tuple[np.ndarray, np.ndarray, list[list[int]]]:
+def decision_indices(inst: Instance, mapping: Mapping[str, str],
+                     residency: Mapping[str, bool], orders: Mapping[str, Sequence[str]]
+                     ) -> tuple[np.ndarray, np.ndarray, list[list[int]]]:
+    """Ids to positions: ``x`` (accelerator per layer), ``r`` and per-accelerator orders
+    of layer positions, all in workload / system order."""
     wl, acc_index = inst.workload, inst.system.index
     x = np.array([acc_index[mapping[layer.id]] for layer in wl.layers], dtype=np.int64)
     r = np.array([bool(residency.get(layer.id, False)) for layer in wl.layers], dtype=bool)
@@ -361,7 +365,7 @@ def asap(inst: Instance, mapping: Mapping[str, str], residency: Mapping[str, boo
         missing = next(lid for lid in wl.index if lid not in seen)
         raise ModelError(f"asap: layer {missing!r} is in no order")
     loc = locality or inst.options.locality
-    x, r, order_idx = _indices(inst, mapping, residency, orders)
+    x, r, order_idx = decision_indices(inst, mapping, residency, orders)
     prev = prev_from_orders(wl.num_layers, order_idx)
     dur = durations(tables, inst.options.comm, loc, x, r, prev)
     start, _ = asap_times(tables, wl.in_edges, prev, dur, acc_of=x)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..cost import CostTables
-from ..evaluate import Retimer, ScheduleCycleError, durations, energy_of
+from ..evaluate import Retimer, ScheduleCycleError, durations, energy_of, prev_from_orders
 from ..model import Instance
 from ..schedule import Schedule
 
@@ -52,11 +52,7 @@ class Plan:
         return Plan(self.x.copy(), self.r.copy(), [o[:] for o in self.orders])
 
     def prev(self) -> list[int]:
-        prev = [-1] * len(self.x)
-        for order in self.orders:
-            for i in range(1, len(order)):
-                prev[order[i]] = order[i - 1]
-        return prev
+        return prev_from_orders(len(self.x), self.orders).tolist()
 
 
 def plan_to_schedule(inst: Instance, plan: Plan, start: Sequence[float], locality: str | None,

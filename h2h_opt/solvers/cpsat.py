@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..cost import CostTables, compile_tables, to_ticks
-from ..evaluate import Retimer, asap, prev_from_orders
+from ..evaluate import Retimer, asap, decision_indices, prev_from_orders
 from ..model import Instance
 from ..result import SolveResult, SolveStatus, Termination
 from ..schedule import Schedule
@@ -88,11 +88,8 @@ def tick_data(inst: Instance, tables: CostTables) -> TickData:
 
 
 def _hint_plan(inst: Instance, s: Schedule) -> tuple[list[int], list[bool], list[list[int]]]:
-    wl, sysm = inst.workload, inst.system
-    x = [sysm.index[s.mapping[layer.id]] for layer in wl.layers]
-    r = [bool(s.residency.get(layer.id, False)) for layer in wl.layers]
-    orders = [[wl.index[v] for v in s.orders.get(a, ())] for a in sysm.ids]
-    return x, r, orders
+    x, r, orders = decision_indices(inst, s.mapping, s.residency, s.orders)
+    return x.tolist(), r.tolist(), orders
 
 
 class _Model:

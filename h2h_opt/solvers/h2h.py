@@ -23,9 +23,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import numpy as np
-
 from ..cost import CostTables, compile_tables
+from ..evaluate import decision_indices
 from ..model import Instance
 from ..result import SolveResult, SolveStatus, Termination
 from ..schedule import Schedule
@@ -43,10 +42,9 @@ DEFAULT_MOVES = ("reinsert", "segment")  # swap measured useless: see results/h2
 
 
 def _plan_from_schedule(inst: Instance, s: Schedule) -> Plan:
-    wl, sysm = inst.workload, inst.system
-    x = np.array([sysm.index[s.mapping[layer.id]] for layer in wl.layers], dtype=np.int64)
-    orders = [[wl.index[v] for v in s.orders.get(a, ())] for a in sysm.ids]
-    return Plan(x, np.zeros(wl.num_layers, dtype=bool), orders)
+    """A warm start's mapping and orders; residency is step 2's to decide."""
+    x, r, orders = decision_indices(inst, s.mapping, {}, s.orders)
+    return Plan(x, r, orders)
 
 
 def h2h_steps(inst: Instance, tables: CostTables, *, value: str = "reference", passes: int = 2,
