@@ -15,7 +15,7 @@ import numpy as np
 
 from .model import Accelerator, Edge, Instance, Layer, Links, Options, System, Workload
 
-__all__ = ["random_layered"]
+__all__ = ["agreement_instance", "random_layered"]
 
 
 def random_layered(
@@ -135,3 +135,12 @@ def random_layered(
     name = f"random-n{num_layers}-a{num_accs}-{comm}-s{seed}"
     return Instance(name, Workload(tuple(layers), tuple(edges)), System(tuple(accs), links),
                     Options(comm=comm, locality=locality, objective=objective))
+
+
+def agreement_instance(i: int) -> Instance:
+    """Instance ``i`` of the exact-model agreement set (MILP vs CP-SAT): 8-14 layers on
+    3 accelerators; sizes cycle through 8..14, comm alternates host/p2p and the
+    objective latency/energy in pairs, so all four combinations appear; seed ``i``."""
+    return random_layered(8 + i % 7, 3, num_models=1 + i % 2,
+                          comm="host" if i % 2 == 0 else "p2p",
+                          objective="latency" if (i // 2) % 2 == 0 else "energy", seed=i)

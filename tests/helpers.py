@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
+from h2h_opt.cost import compile_tables
+from h2h_opt.evaluate import asap, evaluate
 from h2h_opt.model import Accelerator, Edge, Instance, Layer, Links, Options, System, Workload
 
 
@@ -54,3 +57,47 @@ def chain_instance(n: int = 3, **options: Any) -> Instance:
     accs = {"a0": {"B": 2.0, "eps": 0.5, "P": 1.0}, "a1": {"B": 4.0, "eps": 0.25, "P": 3.0}}
     times = {"a0": {lid: 1.0 for lid in layers}, "a1": {lid: 0.5 for lid in layers}}
     return table_instance(layers, edges, accs, times, **options)
+
+
+def brute_force(inst):
+    """Best objective over every mapping, feasible residency and DAG-consistent order."""
+    wl, accs = inst.workload, inst.system.ids
+    ids = [layer.id for layer in wl.layers]
+    tab = compile_tables(inst)
+    topo_orders = [
+        p for p in itertools.permutations(range(len(ids)))
+        if all(p.index(u) < p.index(v) for v in range(len(ids)) for u in wl.preds[v])
+    ]
+    best = None
+    for xs in itertools.product(range(len(accs)), repeat=len(ids)):
+        if any(tab.t[v, a] == float("inf") for v, a in enumerate(xs)):
+            continue
+        for rs in itertools.product([False, True], repeat=len(ids)):
+            used = [sum(tab.weight_bytes[v] for v in range(len(ids)) if rs[v] and xs[v] == a)
+                    for a in range(len(accs))]
+            if any(used[a] > tab.capacity[a] for a in range(len(accs))):
+                continue
+            for p in topo_orders:
+                orders = {accs[a]: tuple(ids[v] for v in p if xs[v] == a)
+                          for a in range(len(accs))}
+                s = asap(inst, {ids[v]: accs[xs[v]] for v in range(len(ids))},
+                         {ids[v]: rs[v] for v in range(len(ids))}, orders, tables=tab)
+                obj = evaluate(inst, s, tab).objective
+                if best is None or obj < best:
+                    best = obj
+    return best
+
+
+def fork_instance(**options):
+    layers = {"A": {"W": 20.0, "O": 10.0, "I": 30.0}, "B": {"W": 10.0, "O": 5.0},
+              "C": {"W": 6.0, "O": 4.0}, "D": {"W": 2.0, "O": 1.0}}
+    edges = [("A", "B", 10.0), ("A", "C", 8.0), ("B", "D", 5.0), ("C", "D", 4.0)]
+    accs = {"a0": {"B": 10.0, "eps": 0.1, "P": 1.0, "cap": 22.0},
+            "a1": {"B": 5.0, "eps": 0.2, "P": 2.0, "cap": 10.0}}
+    times = {"a0": {"A": 1.0, "B": 3.0, "C": 2.0, "D": 1.0},
+             "a1": {"A": 2.0, "B": 1.0, "C": 2.0, "D": 0.5}}
+    links = None
+    if options.get("comm") == "p2p":
+        links = Links(((float("inf"), 4.0), (2.0, float("inf"))), ((0.0, 0.5), (0.25, 0.0)),
+                      ((0.0, 0.3), (0.7, 0.0)))
+    return table_instance(layers, edges, accs, times, links=links, **options)

@@ -4,95 +4,20 @@ model (against brute force), the STG sample, hints and time limits."""
 from __future__ import annotations
 
 import csv
-import itertools
 from pathlib import Path
 
 import pytest
-from helpers import chain_instance, table_instance
 
 from h2h_opt.cost import compile_tables
-from h2h_opt.evaluate import asap, evaluate
+from h2h_opt.evaluate import evaluate
 from h2h_opt.generate import random_layered
 from h2h_opt.io import read_stg
-from h2h_opt.model import Links
 from h2h_opt.solvers import SolveParams, SolverError, solve
 from h2h_opt.solvers.cpsat import _Model
 from h2h_opt.zoo import reference_example
 
 STG = Path(__file__).parent / "data" / "stg"
 HEURISTICS = ["baseline", "h2h", "h2h_plus", "heft"]
-
-
-def brute_force(inst):
-    """Best objective over every mapping, feasible residency and DAG-consistent order."""
-    wl, accs = inst.workload, inst.system.ids
-    ids = [layer.id for layer in wl.layers]
-    tab = compile_tables(inst)
-    topo_orders = [
-        p for p in itertools.permutations(range(len(ids)))
-        if all(p.index(u) < p.index(v) for v in range(len(ids)) for u in wl.preds[v])
-    ]
-    best = None
-    for xs in itertools.product(range(len(accs)), repeat=len(ids)):
-        if any(tab.t[v, a] == float("inf") for v, a in enumerate(xs)):
-            continue
-        for rs in itertools.product([False, True], repeat=len(ids)):
-            used = [sum(tab.weight_bytes[v] for v in range(len(ids)) if rs[v] and xs[v] == a)
-                    for a in range(len(accs))]
-            if any(used[a] > tab.capacity[a] for a in range(len(accs))):
-                continue
-            for p in topo_orders:
-                orders = {accs[a]: tuple(ids[v] for v in p if xs[v] == a)
-                          for a in range(len(accs))}
-                s = asap(inst, {ids[v]: accs[xs[v]] for v in range(len(ids))},
-                         {ids[v]: rs[v] for v in range(len(ids))}, orders, tables=tab)
-                obj = evaluate(inst, s, tab).objective
-                if best is None or obj < best:
-                    best = obj
-    return best
-
-
-def fork_instance(**options):
-    layers = {"A": {"W": 20.0, "O": 10.0, "I": 30.0}, "B": {"W": 10.0, "O": 5.0},
-              "C": {"W": 6.0, "O": 4.0}, "D": {"W": 2.0, "O": 1.0}}
-    edges = [("A", "B", 10.0), ("A", "C", 8.0), ("B", "D", 5.0), ("C", "D", 4.0)]
-    accs = {"a0": {"B": 10.0, "eps": 0.1, "P": 1.0, "cap": 22.0},
-            "a1": {"B": 5.0, "eps": 0.2, "P": 2.0, "cap": 10.0}}
-    times = {"a0": {"A": 1.0, "B": 3.0, "C": 2.0, "D": 1.0},
-             "a1": {"A": 2.0, "B": 1.0, "C": 2.0, "D": 0.5}}
-    links = None
-    if options.get("comm") == "p2p":
-        links = Links(((float("inf"), 4.0), (2.0, float("inf"))), ((0.0, 0.5), (0.25, 0.0)),
-                      ((0.0, 0.3), (0.7, 0.0)))
-    return table_instance(layers, edges, accs, times, links=links, **options)
-
-
-CASES = [(builder, comm, obj) for builder in ("chain", "fork") for comm in ("host", "p2p")
-         for obj in ("latency", "energy", "lex")]
-
-
-@pytest.mark.parametrize(("builder", "comm", "objective"), CASES)
-def test_optimum_matches_brute_force(builder, comm, objective):
-    make = chain_instance if builder == "chain" else fork_instance
-    inst = make(comm=comm, objective=objective) if builder == "fork" else \
-        chain_instance(3, comm=comm, objective=objective)
-    res = solve(inst, "cpsat", SolveParams(time_limit_s=20))
-    assert res.status.value == "optimal"
-    expected = brute_force(inst)
-    if objective == "lex":
-        assert res.objective[0] == pytest.approx(expected[0], rel=1e-6)
-        assert res.objective[1] == pytest.approx(expected[1], rel=1e-6)
-    else:
-        assert res.objective == pytest.approx(expected, rel=1e-6)
-    ev = evaluate(inst, res.schedule)
-    assert ev.feasible and ev.objective == res.objective
-    first = res.objective[0] if objective == "lex" else res.objective
-    assert res.bound <= first * (1 + 1e-6)
-    assert res.info["hint_complete_and_feasible"]
-    for h in HEURISTICS:  # no heuristic beats a proven optimum
-        hr = solve(inst, h)
-        h_first = hr.objective[0] if objective == "lex" else hr.objective
-        assert h_first >= first * (1 - 1e-6)
 
 
 def stg_sample():
@@ -135,7 +60,7 @@ def test_resolve_clears_old_hints():
     tab = compile_tables(inst)
     mdl = _Model(inst, tab)
     mdl.build(mdl.horizon(None))
-    from h2h_opt.solvers.cpsat import _hint_plan
+    from h2h_opt.solvers._exact import hint_plan as _hint_plan
 
     for solver in ("heft", "h2h"):
         mdl.hint(*_hint_plan(inst, solve(inst, solver).schedule))

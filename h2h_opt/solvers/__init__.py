@@ -30,6 +30,7 @@ SOLVERS: dict[str, tuple[str, str]] = {
     "h2h_plus": ("h2h_opt.solvers.h2h", "H2HPlusSolver"),
     "heft": ("h2h_opt.solvers.heft", "HeftSolver"),
     "cpsat": ("h2h_opt.solvers.cpsat", "CpSatSolver"),
+    "milp": ("h2h_opt.solvers.milp", "MilpSolver"),
 }
 
 
@@ -71,7 +72,8 @@ def solve(inst: Instance, solver: str = "h2h", params: SolveParams | None = None
     warm_time = 0.0
     if initial is None and warm and params.options.get("warm_start", warm) not in (None, "none"):
         # backends never import each other: the facade hands the warm start over
-        ws = solve(inst, str(params.options.get("warm_start", warm)))
+        ws = solve(inst, str(params.options.get("warm_start", warm)),
+                   SolveParams(time_limit_s=params.time_limit_s, seed=params.seed))
         initial, warm_time = ws.schedule, ws.time_s
     res = backend.solve(inst, params, initial)
     if warm_time:

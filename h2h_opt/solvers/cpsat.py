@@ -37,72 +37,26 @@ from typing import Any
 
 import numpy as np
 
-from ..cost import CostTables, compile_tables, to_ticks
-from ..evaluate import Retimer, asap, decision_indices, prev_from_orders
+from ..cost import CostTables, compile_tables
+from ..evaluate import asap
 from ..model import Instance
 from ..result import SolveResult, SolveStatus, Termination
 from ..schedule import Schedule
+from ._exact import TickModel, exact_supports, hint_plan
 from .base import BaseSolver, SolveParams
 
 #: Energy is scaled so that the largest possible total is about this many units.
 ENERGY_UNITS = 1e12
 
 
-@dataclass
-class TickData:
-    """Integer durations (ticks) of every term of E2-E7, each rounded up."""
-
-    tick: float
-    t: list[list[int]]          # compute, -1 = infeasible
-    wl: list[list[int]]         # weight load W_v / B_a
-    src_read: list[list[int]]   # I_v / B_a for sources (0 otherwise)
-    read: list[list[int]]       # per edge k: d_k / B_a on the consumer's accelerator
-    write: list[list[int]]      # O_v / B_a
-    delay: np.ndarray           # p2p: (E, A, A) ticks, 0 on the diagonal
-
-
-def tick_data(inst: Instance, tables: CostTables) -> TickData:
-    tick = inst.options.tick_s
-    bw = tables.host_bw[None, :]
-    n = tables.num_layers
-    has_pred = np.bincount(tables.edge_dst, minlength=n) > 0
-    src_in = np.where(has_pred, 0.0, tables.input_bytes)
-    e = len(tables.edge_src)
-    delay = np.zeros((e, tables.num_accs, tables.num_accs), dtype=np.int64)
-    if inst.options.comm == "p2p" and e:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            sec = tables.link_latency[None, :, :] + tables.edge_bytes[:, None, None] \
-                / tables.link_bw[None, :, :]
-        delay = to_ticks(sec, tick)
-        for a in range(tables.num_accs):
-            delay[:, a, a] = 0
-    return TickData(
-        tick=tick,
-        t=to_ticks(tables.t, tick).tolist(),
-        wl=to_ticks(tables.weight_bytes[:, None] / bw, tick).tolist(),
-        src_read=to_ticks(src_in[:, None] / bw, tick).tolist(),
-        read=to_ticks(tables.edge_bytes[:, None] / bw, tick).tolist(),
-        write=to_ticks(tables.output_bytes[:, None] / bw, tick).tolist(),
-        delay=delay,
-    )
-
-
-def _hint_plan(inst: Instance, s: Schedule) -> tuple[list[int], list[bool], list[list[int]]]:
-    x, r, orders = decision_indices(inst, s.mapping, s.residency, s.orders)
-    return x.tolist(), r.tolist(), orders
-
-
-class _Model:
+class _Model(TickModel):
     """Build, hint, solve and extract, kept apart (STYLE habit 4)."""
 
     def __init__(self, inst: Instance, tables: CostTables) -> None:
         from ortools.sat.python import cp_model
 
+        super().__init__(inst, tables)
         self.cp = cp_model
-        self.inst, self.tables = inst, tables
-        self.td = tick_data(inst, tables)
-        self.n, self.m = tables.num_layers, tables.num_accs
-        self.host = inst.options.comm == "host"
         self.model = cp_model.CpModel()
         self.pairs: dict[tuple[int, int, int], Any] = {}
         self.energy_var: Any = None
@@ -110,71 +64,13 @@ class _Model:
         self.groups: list[list[int]] = []
         self.used: dict[tuple[int, int], Any] = {}
         self.load_cuts = True
-
-    # -- build ---------------------------------------------------------------------------
-    def durations_of(self, x: list[int], r: list[bool]) -> list[int]:
-        """Tick busy times for a given mapping (same terms as the model's L_v)."""
-        td, wl = self.td, self.inst.workload
-        out = []
-        for v in range(self.n):
-            a = x[v]
-            d = td.t[v][a] + (0 if r[v] else td.wl[v][a])
-            if self.host:
-                d += td.src_read[v][a]
-                d += sum(td.read[k][a] for k in wl.in_edges[v]
-                         if x[int(self.tables.edge_src[k])] != a)
-                if not wl.succs[v] or any(x[w] != a for w in wl.succs[v]):
-                    d += td.write[v][a]
-            out.append(d)
-        return out
-
-    def tick_times(self, x: list[int], r: list[bool], orders: list[list[int]]
-                   ) -> tuple[list[int], list[float], list[float]]:
-        """Busy times, ASAP starts and finishes in ticks, with the model's durations."""
-        tab = self.tables
-        busy = self.durations_of(x, r)
-        src, dst = tab.edge_src.tolist(), tab.edge_dst.tolist()
-        delay = [float(self.td.delay[k, x[u], x[v]]) if not self.host else 0.0
-                 for k, (u, v) in enumerate(zip(src, dst, strict=True))]
-        start, finish = Retimer(tab, self.inst.workload.in_edges).run(
-            [float(b) for b in busy], delay, prev_from_orders(self.n, orders).tolist())
-        return busy, start, finish
-
-    def rounding_slack(self) -> float:
-        """Most the rounded makespan of any schedule can exceed its true makespan:
-        each rounded term adds < 1 tick, and a chain of the combined graph holds at
-        most every layer once, each with compute, weight, source read, write and its
-        reads (host) or compute, weight and one incoming delay (p2p)."""
-        wl = self.inst.workload
-        per_layer = [4 + len(wl.in_edges[v]) if self.host else 3 for v in range(self.n)]
-        return float(sum(per_layer)) * self.td.tick
-
-    def horizon(self, hint_makespan: int | None) -> int:
-        td = self.td
-        if hint_makespan is not None:
-            return hint_makespan
-        total = 0
-        for v in range(self.n):
-            best = 0
-            for a in range(self.m):
-                if td.t[v][a] < 0:
-                    continue
-                d = td.t[v][a] + td.wl[v][a]
-                if self.host:
-                    d += td.src_read[v][a] + td.write[v][a] + sum(
-                        td.read[k][a] for k in self.inst.workload.in_edges[v])
-                best = max(best, d)
-            total += best
-        if not self.host and len(td.delay):
-            total += int(td.delay.max(axis=(1, 2)).sum())
-        return max(total, 1)
+        self.acc_sizes = False
 
     def build(self, horizon: int, symmetry: bool = True) -> None:
         _cp, md, td, tab = self.cp, self.model, self.td, self.tables
         wl = self.inst.workload
         n, m = self.n, self.m
-        feas = [[a for a in range(m) if td.t[v][a] >= 0] for v in range(n)]
-        self.feas = feas
+        feas = self.feas
         # assignment and residency (E9)
         self.x = {(v, a): md.new_bool_var(f"x_{v}_{a}") for v in range(n) for a in feas[v]}
         self.rx: dict[tuple[int, int], Any] = {}
@@ -252,9 +148,13 @@ class _Model:
             self.busy.append(lv)
         # intervals and no overlap (E8); redundant cumulative
         self.intervals: dict[tuple[int, int], Any] = {}
+        self.busy_on: dict[tuple[int, int], Any] = {}
         for (v, a), xv in self.x.items():
+            size = self.busy[v]
+            if self.acc_sizes:
+                size = self._busy_on(v, a, horizon)
             self.intervals[v, a] = md.new_optional_interval_var(
-                self.start[v], self.busy[v], self.end[v], xv, f"i_{v}_{a}")
+                self.start[v], size, self.end[v], xv, f"i_{v}_{a}")
         for a in range(m):
             md.add_no_overlap([iv for (v, b), iv in self.intervals.items() if b == a])
         if m > 1:
@@ -279,6 +179,23 @@ class _Model:
         md.add_max_equality(self.makespan, [self.end[v] for v in sinks])
         if self.load_cuts:
             self._load_cuts()
+
+    def _busy_on(self, v: int, a: int, horizon: int) -> Any:
+        """The busy time of ``v`` if it runs on ``a`` (E2-E4 / E6 on ``a`` only), as its
+        own variable: its domain starts at what ``v`` costs on ``a`` at least, so the
+        no-overlap of ``a`` reasons with accelerator-specific sizes."""
+        md = self.model
+        own = [(c, lit) for c, lit in self.terms[v] if self._acc_of_literal[id(lit)] == a]
+        xv = self.x[v, a]
+        fixed = sum(c for c, lit in own if lit is xv)
+        lo = fixed + sum(c for c, lit in own if lit is not xv and c < 0)
+        hi = fixed + sum(c for c, lit in own if lit is not xv and c > 0)
+        hi = max(lo, min(hi, horizon))
+        size = md.new_int_var(max(0, lo), max(0, hi), f"L_{v}_{a}")
+        md.add(size == fixed + sum(c * lit for c, lit in own if lit is not xv)
+               ).only_enforce_if(xv)
+        self.busy_on[v, a] = size
+        return size
 
     def _load_cuts(self) -> None:
         """Redundant linear rows for the LP: the makespan is at least each
@@ -428,6 +345,8 @@ class _Model:
             md.add_hint(self.start[v], int(start[v]))
             md.add_hint(self.end[v], int(finish[v]))
             md.add_hint(self.busy[v], busy[v])
+        for (v, a), size in self.busy_on.items():
+            md.add_hint(size, busy[v] if x[v] == a else size.proto.domain[0])
         for (v, a), ub in self.used.items():
             md.add_hint(ub, any(x[u] == a for u in range(v + 1)))
         makespan = int(max(finish)) if finish else 0
@@ -500,7 +419,10 @@ class CpSatSolver(BaseSolver):
 
     Options: ``warm_start`` (solver for the default hint, ``h2h``; ``none`` for no
     hint), ``symmetry`` (break symmetry of identical accelerators, default true),
-    ``cpsat_parameters`` (a dict set on ``CpSolver.parameters`` as given).
+    ``cpsat_parameters`` (a dict set on ``CpSolver.parameters`` as given; a list sets a
+    repeated field such as ``subsolvers``), ``acc_sizes`` (give each optional interval
+    its own size variable whose domain starts at the layer's least busy time on that
+    accelerator; default false: measured no better on the 30-layer host set).
     ``SolveParams.workers`` defaults to 8 on instances up to 200 layers (the LP
     workers of the larger portfolio close bounds) and to 2 above (on 2 cores, 2
     workers find solutions fastest); ``time_limit_s`` defaults to 60 s.
@@ -517,26 +439,17 @@ class CpSatSolver(BaseSolver):
         return None
 
     def supports(self, inst: Instance) -> str | None:
-        if inst.options.comm == "host" and inst.options.locality == "adjacent":
-            return ("the exact models support comm 'host' with locality 'same_accelerator'"
-                    " only ('adjacent' needs successor variables per accelerator); use a"
-                    " heuristic or set options.locality")
-        return None
+        return exact_supports(inst)
 
     def solve(self, inst: Instance, params: SolveParams,
               initial: Schedule | None = None) -> SolveResult:
         t0 = time.perf_counter()
         tables = compile_tables(inst)
         mdl = _Model(inst, tables)
-        hint_ms = None
-        plan = None
-        if initial is not None:
-            plan = _hint_plan(inst, initial)
-            x, _, orders = plan  # upper bound: the hint with nothing resident
-            hint_ms = int(max(mdl.tick_times(x, [False] * mdl.n, orders)[2]))
+        mdl.acc_sizes = bool(params.options.get("acc_sizes", False))
+        plan = hint_plan(inst, initial) if initial is not None else None
         objective = inst.options.objective
-        # a hint's makespan bounds the optimal makespan, never a min-energy schedule's
-        horizon = mdl.horizon(hint_ms if objective != "energy" else None)
+        horizon = mdl.plan_horizon(plan)
         mdl.build(horizon, symmetry=bool(params.options.get("symmetry", True)))
         if objective == "energy":
             mdl.energy_expr()
@@ -551,7 +464,12 @@ class CpSatSolver(BaseSolver):
         sp.log_search_progress = True
         sp.log_to_stdout = False
         for key, value in dict(params.options.get("cpsat_parameters", {})).items():
-            setattr(sp, key, value)  # e.g. {"linearization_level": 2}
+            if isinstance(value, list | tuple):  # repeated field, e.g. subsolvers
+                field = getattr(sp, key)
+                field.clear()
+                field.extend(value)
+            else:
+                setattr(sp, key, value)  # e.g. {"linearization_level": 2}
         lines: list[str] = []
         factor = mdl.td.tick
         if objective == "energy":

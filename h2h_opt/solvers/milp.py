@@ -1,0 +1,511 @@
+"""Exact mixed-integer model of the mapping problem (SPEC §7.4), built in Pyomo and
+solved by HiGHS through Pyomo's APPSI interface (which passes a MIP start).
+
+The second, independent exact model next to CP-SAT: where both prove optimality they
+must agree.  Time is in integer ticks (SPEC §6, every duration rounded up) held in
+continuous variables; with integer durations the optimal makespan is a whole number of
+ticks, so the bound is rounded up to a whole tick.  Families, per layer ``v``,
+accelerator ``a`` that runs it, and edge ``k = (u, v)``:
+
+* ``x[v,a]`` binary, ``Σ_a x[v,a] = 1``; ``r[v,a] ≤ x[v,a]`` binary residency with the
+  memory row ``Σ_v W_v·r[v,a] ≤ Cap_a`` (E9);
+* host (E3/E4, ``same_accelerator``): ``y[k,a] ≥ x[v,a] − x[u,a]`` (remote read of
+  ``k`` by ``v`` on ``a``), ``z[v,a] ≥ x[v,a] − x[w,a]`` for every successor ``w``
+  (``v`` writes its output), both continuous in ``[0,1]``: every term they enter
+  only lengthens a busy time or adds energy, so at integer ``x`` they sit at the
+  value E3/E4 gives;
+* busy time ``L_v`` (E2-E4 host, E6 p2p) as a linear expression of those;
+* p2p delay (E7): ``c_k ≥ Σ_b λ'[a,b]·x[v,b] − max_b λ'[a,b]·(1 − x[u,a])`` for every
+  ``a``: exact at integer ``x`` and tighter than one row per pair of accelerators;
+* precedence (E5/E7): ``s_v ≥ s_u + L_u (+ c_k)``;
+* no overlap (E8): one ordering binary ``o[u,v]`` for each pair the DAG leaves
+  unordered and that share an accelerator, with big-M rows per shared accelerator
+  switched off unless both are on it; each ``M`` is ``H − tail_u − head_v`` from the
+  horizon ``H`` (the warm start's makespan when minimising latency) and heads/tails
+  of least busy times;
+* makespan ``T ≥ s_v + L_v`` (E10); energy E11 with link terms
+  ``w[k,a,b] ≥ x[u,a] + x[v,b] − 1`` under p2p; lex = two phases;
+* cuts: per-accelerator load ``T ≥ Σ_v L_v·[x(v)=a]`` (written with the same terms);
+  critical path as the lower bound of ``T`` (max over ``v`` of head + least + tail).
+
+``adjacent`` locality under ``host`` is refused, as in CP-SAT.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import re
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..cost import CostTables, compile_tables
+from ..evaluate import asap
+from ..model import Instance
+from ..result import SolveResult, SolveStatus, Termination
+from ..schedule import Schedule
+from ._exact import TickModel, exact_supports, hint_plan
+from .base import BaseSolver, SolveParams
+
+
+def reachability(n: int, topo: tuple[int, ...], succs: Any) -> list[int]:
+    """Bitset of the layers reachable from each layer (itself excluded)."""
+    reach = [0] * n
+    for v in reversed(topo):
+        bits = 0
+        for w in succs[v]:
+            bits |= reach[w] | (1 << w)
+        reach[v] = bits
+    return reach
+
+
+class _Milp(TickModel):
+    """Build (Pyomo), start, and extract, kept apart (STYLE habit 4)."""
+
+    def __init__(self, inst: Instance, tables: CostTables) -> None:
+        super().__init__(inst, tables)
+        self.load_cuts = True
+
+    # -- build ---------------------------------------------------------------------------
+    def build(self, horizon: int) -> None:
+        import pyomo.environ as pyo
+
+        td, tab, wl = self.td, self.tables, self.inst.workload
+        n, m, feas = self.n, self.m, self.feas
+        src, dst = tab.edge_src.tolist(), tab.edge_dst.tolist()
+        md = pyo.ConcreteModel(name=self.inst.name)
+        self.md, self.horizon_ticks = md, horizon
+        pairs = [(v, a) for v in range(n) for a in feas[v]]
+        md.x = pyo.Var(pairs, domain=pyo.Binary)
+        res = [(v, a) for v, a in pairs if 0 < tab.weight_bytes[v] <= tab.capacity[a]]
+        md.r = pyo.Var(res, domain=pyo.Binary)
+        md.assign = pyo.Constraint(range(n), rule=lambda _, v: sum(
+            md.x[v, a] for a in feas[v]) == 1)
+        md.res_link = pyo.Constraint(res, rule=lambda _, v, a: md.r[v, a] <= md.x[v, a])
+        md.memory = pyo.ConstraintList()  # E9
+        for a in range(m):
+            items = [v for v, b in res if b == a]
+            if items and math.isfinite(tab.capacity[a]) \
+                    and sum(tab.weight_bytes[v] for v in items) > tab.capacity[a]:
+                md.memory.add(sum(float(tab.weight_bytes[v]) * md.r[v, a] for v in items)
+                              <= float(tab.capacity[a]))
+        # busy-time terms per (v, a): (coefficient, variable); E2-E4 / E6
+        terms: dict[tuple[int, int], list[tuple[float, Any]]] = {p: [] for p in pairs}
+        ykeys, zkeys = [], []
+        for v, a in pairs:
+            terms[v, a].append((td.t[v][a] + td.wl[v][a], md.x[v, a]))
+            if (v, a) in md.r:
+                terms[v, a].append((-td.wl[v][a], md.r[v, a]))
+            if not self.host:
+                continue
+            const = td.src_read[v][a]
+            for k in wl.in_edges[v]:
+                if td.read[k][a]:
+                    if td.t[src[k]][a] < 0:
+                        const += td.read[k][a]
+                    else:
+                        ykeys.append((k, a))
+            if td.write[v][a]:
+                if not wl.succs[v] or any(td.t[w][a] < 0 for w in wl.succs[v]):
+                    const += td.write[v][a]
+                else:
+                    zkeys.append((v, a))
+            if const:
+                terms[v, a].append((const, md.x[v, a]))
+        md.y = pyo.Var(ykeys, bounds=(0, 1))
+        md.z = pyo.Var(zkeys, bounds=(0, 1))
+        md.reads = pyo.Constraint(ykeys, rule=lambda _, k, a: md.y[k, a] >= md.x[dst[k], a]
+                                 - md.x[src[k], a])
+        md.writes = pyo.ConstraintList()
+        for v, a in zkeys:
+            for w in wl.succs[v]:
+                md.writes.add(md.z[v, a] >= md.x[v, a] - md.x[w, a])
+            terms[v, a].append((td.write[v][a], md.z[v, a]))
+        for k, a in ykeys:
+            terms[dst[k], a].append((td.read[k][a], md.y[k, a]))
+        self.terms = terms
+        # times: heads/tails bound every start; T ≥ critical path.  Time variables are
+        # in units of ``unit`` ticks, a power of ten that keeps the horizon below 1e4
+        # (HiGHS loses optimal solutions to tolerances with bounds near 1e9)
+        least, head, tail = self.heads_tails()
+        cp_bound = max(head[v] + least[v] + tail[v] for v in range(n))
+        hz = max(horizon, cp_bound)
+        self.unit = unit = 10 ** max(0, math.floor(math.log10(max(hz, 1))) - 3)
+        sc = 1.0 / unit
+        # one busy-time variable per layer, defined by its expression (E2-E4 / E6): the
+        # ordering rows then name one column instead of repeating every term
+        md.L = pyo.Var(range(n), bounds=(0, None))
+        md.busy = pyo.Constraint(range(n), rule=lambda _, v: md.L[v] == sum(
+            c * sc * var for a in feas[v] for c, var in terms[v, a]))
+        busy = [md.L[v] for v in range(n)]
+        md.s = pyo.Var(range(n), bounds=lambda _, v: (
+            head[v] * sc, max(head[v], hz - tail[v] - least[v]) * sc))
+        md.T = pyo.Var(bounds=(cp_bound * sc, hz * sc))
+        # p2p delays (E7)
+        edges = range(len(src))
+        delay: dict[int, Any] = {}
+        if not self.host:
+            md.c = pyo.Var(edges, bounds=(0, None))
+            md.delay = pyo.ConstraintList()
+            for k in edges:
+                u, v = src[k], dst[k]
+                for a in feas[u]:
+                    row = {b: int(td.delay[k, a, b]) for b in feas[v] if b != a}
+                    big = max(row.values(), default=0)
+                    if big > 0:
+                        md.delay.add(md.c[k] >= sum(c * sc * md.x[v, b]
+                                                    for b, c in row.items())
+                                     - big * sc * (1 - md.x[u, a]))
+                delay[k] = md.c[k]
+        md.prec = pyo.Constraint(edges, rule=lambda _, k: md.s[dst[k]] >= md.s[src[k]]
+                                 + busy[src[k]] + delay.get(k, 0))
+        # no overlap (E8) for pairs the DAG leaves unordered
+        reach = reachability(n, wl.topo, wl.succs)
+        free = [(u, v) for u in range(n) for v in range(u + 1, n)
+                if not (reach[u] >> v) & 1 and not (reach[v] >> u) & 1
+                and set(feas[u]) & set(feas[v])]
+        md.o = pyo.Var(free, domain=pyo.Binary)
+        md.overlap = pyo.ConstraintList()
+        for u, v in free:
+            m_uv = max(0, hz - tail[u] - head[v]) * sc
+            m_vu = max(0, hz - tail[v] - head[u]) * sc
+            for a in set(feas[u]) & set(feas[v]):
+                off = 2 - md.x[u, a] - md.x[v, a]
+                md.overlap.add(md.s[v] >= md.s[u] + busy[u] - m_uv * (1 - md.o[u, v])
+                               - m_uv * off)
+                md.overlap.add(md.s[u] >= md.s[v] + busy[v] - m_vu * md.o[u, v] - m_vu * off)
+        self.free = free
+        md.finish = pyo.Constraint(range(n), rule=lambda _, v: md.s[v] + busy[v] <= md.T
+                                   if not wl.succs[v] else pyo.Constraint.Skip)
+        if self.load_cuts:
+            md.load_rows = pyo.ConstraintList()
+            for a in range(m):
+                row = [c * sc * var for v in range(n) if a in feas[v]
+                       for c, var in terms[v, a]]
+                if row:
+                    md.load_rows.add(sum(row) <= md.T)
+        md.E = pyo.Expression(expr=self._energy())
+
+    def _energy(self) -> Any:
+        """E11 in joules, with the same transfer variables as the busy times."""
+        import pyomo.environ as pyo
+
+        md, tab, wl, td = self.md, self.tables, self.inst.workload, self.td
+        src, dst = tab.edge_src.tolist(), tab.edge_dst.tolist()
+        expr: Any = 0
+        for (v, a), var in md.x.items():
+            eps = float(tab.host_energy[a])
+            c = float(tab.e[v, a]) + eps * float(tab.weight_bytes[v])
+            if self.host:
+                if not wl.in_edges[v]:
+                    c += eps * float(tab.input_bytes[v])
+                if not wl.succs[v] or any(td.t[w][a] < 0 for w in wl.succs[v]):
+                    c += eps * float(tab.output_bytes[v])
+                c += sum(eps * float(tab.edge_bytes[k]) for k in wl.in_edges[v]
+                         if td.t[src[k]][a] < 0)
+            expr += c * var
+        for (v, a), var in md.r.items():
+            expr -= float(tab.host_energy[a]) * float(tab.weight_bytes[v]) * var
+        for (k, a), var in md.y.items():
+            expr += float(tab.host_energy[a]) * float(tab.edge_bytes[k]) * var
+        for (v, a), var in md.z.items():
+            expr += float(tab.host_energy[a]) * float(tab.output_bytes[v]) * var
+        if not self.host:
+            keys = [(k, a, b) for k in range(len(src)) for a in self.feas[src[k]]
+                    for b in self.feas[dst[k]]
+                    if a != b and tab.link_energy[a, b] * tab.edge_bytes[k] > 0]
+            md.w = pyo.Var(keys, bounds=(0, 1))
+            md.link = pyo.Constraint(keys, rule=lambda _, k, a, b: md.w[k, a, b]
+                                     >= md.x[src[k], a] + md.x[dst[k], b] - 1)
+            for k, a, b in keys:
+                expr += float(tab.link_energy[a, b] * tab.edge_bytes[k]) * md.w[k, a, b]
+        return expr
+
+    # -- start ---------------------------------------------------------------------------
+    def set_start(self, x: list[int], r: list[bool], orders: list[list[int]]) -> int:
+        """Give every variable the value of a plan (APPSI sends 0 for unset variables,
+        and HiGHS then drops the start); returns the plan's tick makespan."""
+        md, tab, wl = self.md, self.tables, self.inst.workload
+        src, dst = tab.edge_src.tolist(), tab.edge_dst.tolist()
+        r = [r[v] and (v, x[v]) in md.r for v in range(self.n)]
+        busy, start, finish = self.tick_times(x, r, orders)
+        for (v, a), var in md.x.items():
+            var.set_value(int(x[v] == a))
+        for (v, a), var in md.r.items():
+            var.set_value(int(x[v] == a and r[v]))
+        for (k, a), var in md.y.items():
+            var.set_value(int(x[dst[k]] == a and x[src[k]] != a))
+        for (v, a), var in md.z.items():
+            var.set_value(int(x[v] == a and any(x[w] != a for w in wl.succs[v])))
+        for v in range(self.n):
+            lb, ub = md.s[v].bounds  # clamp float noise of the unit scaling
+            md.s[v].set_value(min(max(float(start[v]) / self.unit, lb), ub))
+            md.L[v].set_value(busy[v] / self.unit)
+        for u, v in self.free:
+            md.o[u, v].set_value(int((start[u], finish[u], u) < (start[v], finish[v], v)))
+        if not self.host:
+            for k in range(len(src)):
+                md.c[k].set_value(float(self.td.delay[k, x[src[k]], x[dst[k]]]) / self.unit)
+            for (k, a, b), var in md.w.items():
+                var.set_value(int(x[src[k]] == a and x[dst[k]] == b))
+        makespan = int(max(finish)) if finish else 0
+        md.T.set_value(max(makespan / self.unit, md.T.lb))
+        return makespan
+
+    # -- extract -------------------------------------------------------------------------
+    def plan(self) -> tuple[list[int], list[bool], list[list[int]]]:
+        md = self.md
+        x = [0] * self.n
+        for (v, a), var in md.x.items():
+            if (var.value or 0) > 0.5:
+                x[v] = a
+        r = [bool((v, x[v]) in md.r and (md.r[v, x[v]].value or 0) > 0.5)
+             for v in range(self.n)]
+        start = [md.s[v].value or 0.0 for v in range(self.n)]
+        orders: list[list[int]] = [[] for _ in range(self.m)]
+        for v in sorted(range(self.n), key=lambda v: (start[v], v)):
+            orders[x[v]].append(v)
+        return x, r, orders
+
+
+#: A row of HiGHS's branch-and-bound table: source, nodes, queue, leaves, explored %,
+#: BestBound, BestSol, Gap, ...
+_BB_ROW = re.compile(r"^\s*[A-Za-z]?\s+\d+\s+\d+\s+\d+\s+[\d.]+%\s+(\S+)\s+(\S+)\s+(\S+)")
+
+
+class _LogFeed:
+    """HiGHS's log as it is written (its logging callback): collects the lines, echoes
+    them to the log, and turns rows of the branch-and-bound table and improving
+    solutions into progress reports (model units times ``factor``)."""
+
+    def __init__(self, callback: Callable[[dict[str, Any]], None] | None, factor: float,
+                 t0: float, echo: Callable[[str], None] | None) -> None:
+        self.callback, self.factor, self.t0, self.echo = callback, factor, t0, echo
+        self.lines: list[str] = []
+        self.last: tuple[float | None, float | None] = (None, None)
+
+    def log(self, message: str) -> None:
+        for line in message.splitlines():
+            self.lines.append(line)
+            if self.echo:
+                self.echo(line)
+            match = _BB_ROW.match(line)
+            if match:
+                self.report(_num(match.group(1)), _num(match.group(2)))
+
+    def report(self, bound: float | None, best: float | None) -> None:
+        if not self.callback or (bound, best) == self.last:
+            return
+        self.last = (bound, best)
+        self.callback({"elapsed_s": time.perf_counter() - self.t0,
+                       "incumbent": None if best is None else best * self.factor,
+                       "bound": None if bound is None else bound * self.factor})
+
+
+def _num(tok: str) -> float | None:
+    try:
+        val = float(tok)
+    except ValueError:
+        return None
+    return val if math.isfinite(val) else None
+
+
+class MilpSolver(BaseSolver):
+    """Pyomo model solved by HiGHS (APPSI).
+
+    Options: ``warm_start`` (solver for the default MIP start: ``h2h``; ``cpsat`` to
+    start from CP-SAT's result; ``none``), ``load_cuts`` (per-accelerator load rows,
+    default true), ``highs_options`` (a dict passed to HiGHS as given).
+    ``SolveParams``: time limit (default 60 s), ``rel_gap`` (``mip_rel_gap``, pinned
+    explicitly, default 0), ``workers`` (HiGHS ``threads``, default 2), seed
+    (``random_seed``), log (a file, or ``console``).
+    """
+
+    name = "milp"
+    warm_start = "h2h"
+
+    def available(self) -> str | None:
+        try:
+            from pyomo.contrib.appsi.solvers import Highs
+        except ImportError as exc:  # pragma: no cover - base dependencies
+            return f"Pyomo/highspy are not installed ({exc})"
+        if not Highs().available():  # pragma: no cover
+            return "HiGHS (highspy) is not available to Pyomo"
+        return None
+
+    def supports(self, inst: Instance) -> str | None:
+        return exact_supports(inst)
+
+    def solve(self, inst: Instance, params: SolveParams,
+              initial: Schedule | None = None) -> SolveResult:
+        import pyomo.environ as pyo
+        from pyomo.common.timing import HierarchicalTimer
+        from pyomo.contrib.appsi.base import TerminationCondition as TC
+        from pyomo.contrib.appsi.solvers import Highs
+
+        t0 = time.perf_counter()
+        tables = compile_tables(inst)
+        mdl = _Milp(inst, tables)
+        mdl.load_cuts = bool(params.options.get("load_cuts", True))
+        objective = inst.options.objective
+        plan = hint_plan(inst, initial) if initial is not None else None
+        horizon = mdl.plan_horizon(plan)
+        tb = time.perf_counter()
+        mdl.build(horizon)
+        md = mdl.md
+        build_s = time.perf_counter() - tb
+        limit = 60.0 if params.time_limit_s is None else float(params.time_limit_s)
+        tick = mdl.td.tick
+        opt = Highs()
+        opt.config.load_solution = False
+        opt.config.mip_gap = params.rel_gap
+        opt.config.warmstart = plan is not None
+        # APPSI also captures the console output and hands it to a logger when HiGHS is
+        # done; the live log comes from HiGHS's logging callback instead
+        quiet = logging.getLogger("h2h_opt.milp.appsi")
+        quiet.propagate = False
+        quiet.addHandler(logging.NullHandler())
+        opt.config.solver_output_logger = quiet
+        # ... and redirects the process's stdout/stderr while HiGHS runs: progress and a
+        # console log go to a duplicate of the real stderr
+        try:
+            err: Any = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1)
+        except (OSError, ValueError, AttributeError):  # no real stderr (e.g. captured)
+            err = sys.stderr
+        echo = None
+        logfile = None
+        if params.log in ("console", "-"):
+            def echo(line: str) -> None:
+                print(line, file=err)
+        elif params.log:
+            logfile = open(params.log, "a", encoding="utf-8")  # noqa: SIM115
+            echo = lambda line: logfile.write(line + "\n")  # noqa: E731
+        progress = None
+        if params.progress is not None:
+            user = params.progress
+
+            def progress(report: dict[str, Any]) -> None:
+                with contextlib.redirect_stderr(err), contextlib.redirect_stdout(err):
+                    user(report)
+        feed = _LogFeed(progress, tick * mdl.unit if objective != "energy" else 1.0, t0, echo)
+        tt = time.perf_counter()
+        opt.set_instance(md)
+        translate_s = time.perf_counter() - tt
+        highs = opt._solver_model  # the highspy object APPSI drives
+        highs.cbLogging.subscribe(lambda e: feed.log(e.message))
+        highs.cbMipImprovingSolution.subscribe(lambda e: feed.report(
+            _num(str(e.data_out.mip_dual_bound)), _num(str(e.data_out.objective_function_value))))
+        hopts: dict[str, Any] = {"threads": params.workers or 2,
+                                 "random_seed": int(params.seed) % 2147483647,
+                                 "mip_rel_gap": float(params.rel_gap),
+                                 "mip_feasibility_tolerance": 1e-9,
+                                 "primal_feasibility_tolerance": 1e-9,
+                                 "output_flag": True}
+        hopts.update(dict(params.options.get("highs_options", {})))
+        info: dict[str, Any] = {"tick_s": tick, "horizon_ticks": horizon,
+                                "time_unit_ticks": mdl.unit,
+                                "rows": sum(c.body is not None for c in md.component_data_objects(
+                                    pyo.Constraint, active=True)),
+                                "binaries": len(md.x) + len(md.r) + len(md.o),
+                                "ordering_pairs": len(mdl.free), "build_s": build_s,
+                                "translate_s": translate_s,
+                                "rounding": "every duration and delay rounded up to whole"
+                                " ticks; the bound is the rounded problem's, which may"
+                                " exceed the true optimum by at most bound_slack_s",
+                                "bound_slack_s": mdl.rounding_slack(), "options": hopts}
+
+        def run(expr: Any, abs_gap: float, time_left: float, start: Any) -> Any:
+            md.obj = pyo.Objective(expr=expr, sense=pyo.minimize)
+            if start is not None:
+                mdl.set_start(*start)
+            opt.config.time_limit = max(0.1, time_left)
+            opt.highs_options = {**hopts, "mip_abs_gap": abs_gap, **dict(
+                params.options.get("highs_options", {}))}
+            timer = HierarchicalTimer()
+            result = opt.solve(md, timer=timer)
+            for name in ("set_instance", "update", "optimize"):
+                with contextlib.suppress(KeyError, ValueError):
+                    key = "translate_s" if name != "optimize" else "highs_s"
+                    info[key] = info.get(key, 0.0) + timer.get_total_time(name)
+            md.del_component(md.obj)
+            return result
+
+        # latency: makespans are whole ticks, so a gap under one tick is optimal
+        one_tick = (1.0 - 1e-6) / mdl.unit
+        try:
+            if objective in ("latency", "lex"):
+                res = run(md.T, one_tick, limit if objective == "latency" else limit / 2,
+                          plan)
+            else:
+                res = run(md.E, 1e-9, limit, plan)
+            first = self._read(res, TC)
+            final = first
+            plan_out = mdl.plan() if first[1] else None
+            if objective == "lex" and first[0] == "optimal" and plan_out is not None:
+                best_t = max(mdl.tick_times(*plan_out)[2])  # whole ticks
+                md.cap = pyo.Constraint(expr=(best_t + 1e-3) / mdl.unit >= md.T)
+                opt.config.warmstart = True
+                res2 = run(md.E, 1e-9, limit - (time.perf_counter() - t0), plan_out)
+                second = self._read(res2, TC)
+                if second[1]:
+                    plan_out = mdl.plan()
+                    info["energy_bound_j"] = res2.best_objective_bound
+                    final = (second[0], True, first[2], first[3])
+        finally:
+            if logfile is not None:
+                logfile.close()
+            if err is not sys.stderr:
+                err.close()
+        lines = feed.lines
+        info["mip_start"] = _start_line(lines)
+        info["mip_start_accepted"] = plan is not None and _start_accepted(lines)
+        info["termination"] = str(first[3])
+        status_name, has_sol, bound, _ = final
+        if not has_sol or plan_out is None:
+            term = Termination.INFEASIBLE if status_name == "infeasible" \
+                else Termination.TIME_LIMIT
+            return SolveResult(inst.name, self.name, SolveStatus.NONE, term,
+                               time_s=time.perf_counter() - t0, info=info)
+        x, r, orders = plan_out
+        wl, ids = inst.workload, inst.system.ids
+        sched = asap(inst, {wl.layers[v].id: ids[x[v]] for v in range(mdl.n)},
+                     {wl.layers[v].id: r[v] for v in range(mdl.n)},
+                     {ids[a]: tuple(wl.layers[v].id for v in o) for a, o in enumerate(orders)},
+                     tables=tables, meta={"solver": self.name})
+        if objective == "energy":
+            bound_out = bound
+        else:  # whole ticks (SPEC §6); the small allowance absorbs HiGHS's tolerances
+            bound_out = None if bound is None else math.ceil(bound * mdl.unit - 0.05) * tick
+        optimal = status_name == "optimal" and params.rel_gap == 0
+        return SolveResult(
+            inst.name, self.name,
+            SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE,
+            Termination.OPTIMAL if status_name == "optimal" else Termination.TIME_LIMIT,
+            sched, bound=bound_out, time_s=time.perf_counter() - t0, info=info)
+
+    @staticmethod
+    def _read(res: Any, tc: Any) -> tuple[str, bool, float | None, Any]:
+        term = res.termination_condition
+        name = {tc.optimal: "optimal", tc.infeasible: "infeasible"}.get(term, "limit")
+        has = res.best_feasible_objective is not None
+        if has:
+            res.solution_loader.load_vars()
+        bound = res.best_objective_bound
+        if bound is not None and not math.isfinite(bound):
+            bound = None
+        return name, has, bound, term
+
+
+def _start_line(lines: list[str]) -> str | None:
+    keys = ("mip start", "solution is feasible", "user-supplied", "initial solution")
+    return next((ln.strip() for ln in lines if any(k in ln.lower() for k in keys)), None)
+
+
+def _start_accepted(lines: list[str]) -> bool:
+    line = _start_line(lines)
+    return bool(line) and "infeasible" not in line.lower() and "not" not in line.lower()
+
