@@ -192,10 +192,39 @@ def _table_cost(layer: Layer, acc: Accelerator, inst: Instance) -> tuple[float, 
     return float(t), acc.power_w * float(t)
 
 
+def _dataflow_cost(layer: Layer, acc: Accelerator, inst: Instance) -> tuple[float, float]:
+    """SPEC §2.3, formulas in :mod:`h2h_opt.dataflow`."""
+    from .dataflow import DATAFLOWS, DataflowHW, conv_form, dataflow_cost
+
+    cm = acc.cost_model
+    kind = cm.get("dataflow")
+    if kind not in DATAFLOWS:
+        raise ModelError(f"accelerator {acc.id!r}: cost_model.dataflow must be one of"
+                         f" {', '.join(DATAFLOWS)}, got {kind!r}")
+    b = inst.options.element_bytes
+    clock = _param(acc, "clock_mhz") * 1e6
+    hw = DataflowHW(
+        dataflow=str(kind), pes=int(_param(acc, "pes")),
+        bw_elems=_param(acc, "offchip_bw_gbps") * 1e9 / clock / b,
+        buffer_elems=_param(acc, "buffer_bytes", 0.0, positive=False) / b, clock_hz=clock,
+        e_mac=_param(acc, "e_mac_pj", 0.0, positive=False) * 1e-12,
+        e_buf=_param(acc, "e_buf_pj", 0.0, positive=False) * 1e-12,
+        e_dram=_param(acc, "e_dram_pj", 0.0, positive=False) * 1e-12)
+    try:
+        t, e, _ = dataflow_cost(conv_form(layer.op, dict(layer.shape)), hw)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"accelerator {acc.id!r}: cost model dataflow ({kind}) cannot cost"
+                         f" layer {layer.id!r} (op {layer.op!r}): {exc}") from None
+    if "e_mac_pj" not in cm:  # no energy parameters: e = P·t as in the other models
+        e = acc.power_w * t
+    return t, e
+
+
 #: Registered cost models by ``cost_model.kind`` (SPEC §2).
 COST_MODELS: dict[str, CostFn] = {
     "table": _table_cost,
     "zhang_fpga15": _zhang_cost,
+    "dataflow": _dataflow_cost,
 }
 
 
