@@ -112,7 +112,38 @@ def instance_info(inst: Instance) -> dict[str, Any]:
     }
 
 
+def _zoo_info(args: argparse.Namespace) -> int:
+    from .suites import SUITES
+    from .zoo import ACCELERATORS, BANDWIDTHS_GBPS, SYSTEMS, WORKLOADS, mmmt_workload
+
+    doc: dict[str, Any] = {"workloads": {}, "systems": {}, "accelerators": ACCELERATORS,
+                           "bandwidths_gbps": list(BANDWIDTHS_GBPS),
+                           "suites": {k: v[1] for k, v in SUITES.items()}}
+    lines = ["workloads (MMMT):"]
+    for name, (_, source) in WORKLOADS.items():
+        wl = mmmt_workload(name)
+        models = sorted({layer.model for layer in wl.layers})
+        doc["workloads"][name] = {"layers": len(wl.layers), "models": models,
+                                  "source": source}
+        lines.append(f"  {name:<15} {len(wl.layers):>4} layers, models {', '.join(models)}")
+        lines.append(f"  {'':<15} {source}")
+    lines.append("systems (dataflow accelerators; plus fpga1, fpga2 = SPEC §8):")
+    for name, members in SYSTEMS.items():
+        doc["systems"][name] = list(members)
+        lines.append(f"  {name:<10} {', '.join(members)}")
+    lines.append("accelerators:")
+    for name, t in ACCELERATORS.items():
+        lines.append(f"  {name:<14} {t['dataflow']:<18} {t['pes']:>5} PEs"
+                     f" {t['clock_mhz']:>4} MHz  ops={','.join(t['ops'])}")
+    lines.append("host bandwidths (GB/s): " + ", ".join(f"{b:g}" for b in BANDWIDTHS_GBPS))
+    lines.append("suites (h2h generate SUITE): " + ", ".join(SUITES) + ", examples")
+    _emit(args, doc, "\n".join(lines))
+    return EXIT_OK
+
+
 def cmd_info(args: argparse.Namespace) -> int:
+    if args.instance is None:
+        return _zoo_info(args)
     inst = read_instance(args.instance)
     info = instance_info(inst)
     lines = [
@@ -225,13 +256,51 @@ def cmd_solve(args: argparse.Namespace) -> int:
     return EXIT_OK if res.has_solution else EXIT_INVALID
 
 
-def cmd_import_stg(args: argparse.Namespace) -> int:
-    inst = read_stg(args.file, args.procs)
+def _write_task_graph(args: argparse.Namespace, inst: Any, note: str) -> int:
     write_instance(inst, args.output)
     _emit(args, {"output": str(args.output), "layers": inst.num_layers,
                  "accelerators": inst.num_accs},
           f"wrote {args.output}: {inst.num_layers} tasks, {len(inst.workload.edges)} edges,"
-          f" {inst.num_accs} processors")
+          f" {inst.num_accs} processors{note}")
+    return EXIT_OK
+
+
+def cmd_import_stg(args: argparse.Namespace) -> int:
+    return _write_task_graph(args, read_stg(args.file, args.procs), "")
+
+
+def cmd_import_gxl(args: argparse.Namespace) -> int:
+    from .importers import read_gxl
+
+    return _write_task_graph(args, read_gxl(args.file, args.procs),
+                             " (p2p, uniform delays)")
+
+
+def cmd_import_maestro(args: argparse.Namespace) -> int:
+    from .importers import read_maestro
+
+    inst = read_maestro(read_instance(args.instance), args.csv, args.layer_map, args.clock_mhz)
+    write_instance(inst, args.output)
+    _emit(args, {"output": str(args.output)}, f"wrote {args.output}")
+    return EXIT_OK
+
+
+def cmd_import_onnx(args: argparse.Namespace) -> int:
+    from .importers import read_onnx
+    from .zoo import system_preset
+
+    try:
+        system = system_preset(args.system, args.bandwidth)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    inst = read_onnx(args.model, system, element_bytes=args.element_bytes)
+    write_instance(inst, args.output)
+    ops: dict[str, int] = {}
+    for layer in inst.workload.layers:
+        ops[layer.op] = ops.get(layer.op, 0) + 1
+    _emit(args, {"output": str(args.output), "layers": inst.num_layers, "ops": ops},
+          f"wrote {args.output}: {inst.num_layers} layers ("
+          + ", ".join(f"{op} x{k}" for op, k in ops.items()) + f") on {args.system}")
     return EXIT_OK
 
 
@@ -246,7 +315,24 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from .zoo import reference_example
 
     if args.suite != "examples":
-        raise UsageError(f"unknown suite {args.suite!r} (available: examples)")
+        from .suites import SUITES, write_suite
+
+        if args.suite not in SUITES:
+            raise UsageError(f"unknown suite {args.suite!r} (available: examples,"
+                             f" {', '.join(SUITES)})")
+
+        def show(k: int, total: int, name: str) -> None:
+            if not args.json:
+                print(f"  [{k}/{total}] {name}", file=sys.stderr, flush=True)
+
+        try:
+            files = write_suite(args.suite, args.output, args.seed,
+                                _parse_options(args.param or []), progress=show)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        _emit(args, {"written": files}, f"wrote {len(files) - 1} instances and"
+              f" {files[-1]}")
+        return EXIT_OK
     out = Path(args.output)
     written = []
     for inst in (reference_example(1, 1.25), reference_example(2, 1.25),
@@ -304,8 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("validate", cmd_validate, "check an instance file")
     sp.add_argument("instance")
-    sp = add("info", cmd_info, "sizes, ops, accelerators and totals of an instance")
-    sp.add_argument("instance")
+    sp = add("info", cmd_info, "sizes, ops, accelerators and totals of an instance; without"
+             " one, the bundled workloads, systems and suites")
+    sp.add_argument("instance", nargs="?")
     sp = add("solve", cmd_solve, "map an instance with one solver")
     sp.add_argument("instance")
     from .solvers import SOLVERS
@@ -338,6 +425,29 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--procs", type=int, required=True, help="number of identical processors")
     sp.add_argument("-o", "--output", required=True)
     sp.add_argument("--json", action="store_true")
+    sp = isub.add_parser("gxl", help="GXL task graph (p2p with uniform delays)")
+    sp.set_defaults(func=cmd_import_gxl)
+    sp.add_argument("file")
+    sp.add_argument("--procs", type=int, required=True, help="number of identical processors")
+    sp.add_argument("-o", "--output", required=True)
+    sp.add_argument("--json", action="store_true")
+    sp = isub.add_parser("maestro", help="MAESTRO per-layer result CSVs into table costs")
+    sp.set_defaults(func=cmd_import_maestro)
+    sp.add_argument("csv", nargs="+")
+    sp.add_argument("--instance", required=True, help="instance whose cost models to replace")
+    sp.add_argument("--layer-map", required=True,
+                    help="CSV: maestro_layer,layer,accelerator[,network]")
+    sp.add_argument("--clock-mhz", type=float, required=True, help="to turn cycles into s")
+    sp.add_argument("-o", "--output", required=True)
+    sp.add_argument("--json", action="store_true")
+    sp = isub.add_parser("onnx", help="ONNX model into a workload on a system preset")
+    sp.set_defaults(func=cmd_import_onnx)
+    sp.add_argument("model")
+    sp.add_argument("--system", default="hetero4", help="system preset (h2h systems)")
+    sp.add_argument("--bandwidth", type=float, default=1.25, help="host link GB/s")
+    sp.add_argument("--element-bytes", type=int, default=1)
+    sp.add_argument("-o", "--output", required=True)
+    sp.add_argument("--json", action="store_true")
     sp = isub.add_parser("costs", help="cost-table CSV (layer,accelerator,time_s[,energy_j])")
     sp.set_defaults(func=cmd_import_costs)
     sp.add_argument("csv")
@@ -346,8 +456,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true")
 
     sp = add("generate", cmd_generate, "write a bundled instance set")
-    sp.add_argument("suite", help="examples: the SPEC §8 reference instances")
+    sp.add_argument("suite", help="examples (the SPEC §8 reference instances), paper,"
+                    " small, random, scale")
     sp.add_argument("-o", "--output", required=True, help="output directory")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--param", action="append", metavar="KEY=VALUE",
+                    help="suite parameter (random: layers, accs, models, width,"
+                    " edge_density, ccr, heterogeneity, comm, count)")
     sp = add("schema", cmd_schema, "print (or write) the instance JSON Schema")
     sp.add_argument("-o", "--output")
     sp = add("normalise", cmd_dump, "rewrite an instance file in canonical form")

@@ -56,10 +56,13 @@ Parameters (``cost_model`` keys): ``dataflow``, ``pes``, ``clock_mhz``,
 
 from __future__ import annotations
 
+import csv
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["DATAFLOWS", "ConvForm", "DataflowHW", "conv_form", "dataflow_cost"]
+__all__ = ["DATAFLOWS", "ConvForm", "DataflowHW", "compare_with_maestro", "conv_form",
+           "dataflow_cost"]
 
 DATAFLOWS = ("weight_stationary", "output_stationary", "row_stationary", "gemm", "lstm")
 
@@ -199,3 +202,50 @@ def dataflow_cost(f: ConvForm, hw: DataflowHW) -> tuple[float, float, float]:
     cycles, traffic = cycles_and_traffic(f, hw)
     energy = f.macs * (hw.e_mac + 3 * hw.e_buf) + traffic * hw.e_dram
     return cycles / hw.clock_hz, energy, cycles
+
+
+# ----------------------------------------------------------- calibration (MAESTRO)
+
+#: MAESTRO's mapping name -> ours
+NAMES = {"kcp_ws": "weight_stationary", "yxp_os": "output_stationary",
+         "rs": "row_stationary", "gemm_nmk": "gemm"}
+#: MAESTRO's example accelerator (data/hw/accelerator_1.m)
+HW = {"pes": 256, "bw_elems": 50.0, "buffer_elems": 3000.0}
+
+
+def maestro_form(row: dict) -> ConvForm:
+    """A costs.csv row in our conv form (MAESTRO's Y, X include padding; we use the
+    output size it reports)."""
+    k, c, r, s = (int(row[x]) for x in ("K", "C", "R", "S"))
+    y, x, st = int(row["y_out"]), int(row["x_out"]), int(row["stride"])
+    if row["op"] == "dwconv":
+        return ConvForm(1, c, r, s, y, x, st, depthwise=True)
+    if row["op"] in ("fc", "lstm"):
+        return ConvForm(k, c, 1, 1, 1, 1, gemm=(1, c, k))
+    return ConvForm(k, c, r, s, y, x, st)
+
+
+def compare_with_maestro(path: Path) -> tuple[list[dict], dict]:
+    """Our cycles next to MAESTRO's for every row of its ``costs.csv``, and the two
+    calibration figures: layers whose fastest dataflow agrees, and unflagged rows within
+    2x of MAESTRO's cycles."""
+    rows = []
+    with path.open() as fh:
+        for row in csv.DictReader(fh):
+            hw = DataflowHW(NAMES[row["dataflow"]], **HW)
+            ours, _ = cycles_and_traffic(maestro_form(row), hw)
+            rows.append({"layer": row["layer"], "op": row["op"], "dataflow": hw.dataflow,
+                         "maestro": float(row["cycles"]), "ours": ours,
+                         "flag": row["flag"]})
+    usable = [r for r in rows if not r["flag"]]
+    within = sum(0.5 <= r["ours"] / r["maestro"] <= 2.0 for r in usable)
+    layers = sorted({r["layer"] for r in rows}, key=[r["layer"] for r in rows].index)
+    agree = []
+    for name in layers:
+        mine = [r for r in usable if r["layer"] == name]
+        fast_m = min(mine, key=lambda r: r["maestro"])["dataflow"]
+        fast_o = min(mine, key=lambda r: r["ours"])["dataflow"]
+        agree.append((name, fast_m, fast_o))
+    summary = {"rows": len(usable), "within_2x": within, "layers": len(layers),
+               "fastest_agree": sum(m == o for _, m, o in agree), "fastest": agree}
+    return rows, summary

@@ -46,6 +46,7 @@ __all__ = [
     "parse_result",
     "parse_schedule",
     "parse_stg",
+    "replace_cost_tables",
     "read_instance",
     "read_result",
     "read_schedule",
@@ -541,6 +542,14 @@ def import_cost_csv(inst: Instance, path: str | Path) -> Instance:
                     raise InputError(f"{p} line {row_no}: {key} must be finite and >= 0,"
                                      f" got {raw!r}")
                 entry[key][lid] = val
+    return replace_cost_tables(inst, tables, str(p))
+
+
+def replace_cost_tables(inst: Instance, tables: dict[str, dict[str, dict[str, float]]],
+                        where: str) -> Instance:
+    """``inst`` with the accelerators named in ``tables`` given ``table`` cost models
+    (``{acc: {"time_s": {layer: s}, "energy_j": {layer: J}}}``); the result is
+    compiled once so that a missing cost is reported against ``where``."""
     accs = []
     for a in inst.system.accelerators:
         if a.id in tables:
@@ -556,5 +565,5 @@ def import_cost_csv(inst: Instance, path: str | Path) -> Instance:
     try:
         compile_tables(out)
     except ModelError as exc:
-        raise InputError(f"{p}: {exc}") from None
+        raise InputError(f"{where}: {exc}") from None
     return out

@@ -11,52 +11,10 @@ within 2x of MAESTRO's.
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
-from h2h_opt.dataflow import ConvForm, DataflowHW, cycles_and_traffic
+from h2h_opt.dataflow import compare_with_maestro
 from h2h_opt.report import write_markdown
-
-#: MAESTRO's mapping name -> ours
-NAMES = {"kcp_ws": "weight_stationary", "yxp_os": "output_stationary",
-         "rs": "row_stationary", "gemm_nmk": "gemm"}
-#: MAESTRO's example accelerator (data/hw/accelerator_1.m)
-HW = {"pes": 256, "bw_elems": 50.0, "buffer_elems": 3000.0}
-
-
-def maestro_form(row: dict) -> ConvForm:
-    """A costs.csv row in our conv form (MAESTRO's Y, X include padding; we use the
-    output size it reports)."""
-    k, c, r, s = (int(row[x]) for x in ("K", "C", "R", "S"))
-    y, x, st = int(row["y_out"]), int(row["x_out"]), int(row["stride"])
-    if row["op"] == "dwconv":
-        return ConvForm(1, c, r, s, y, x, st, depthwise=True)
-    if row["op"] in ("fc", "lstm"):
-        return ConvForm(k, c, 1, 1, 1, 1, gemm=(1, c, k))
-    return ConvForm(k, c, r, s, y, x, st)
-
-
-def compare(path: Path) -> tuple[list[dict], dict]:
-    rows = []
-    with path.open() as fh:
-        for row in csv.DictReader(fh):
-            hw = DataflowHW(NAMES[row["dataflow"]], **HW)
-            ours, _ = cycles_and_traffic(maestro_form(row), hw)
-            rows.append({"layer": row["layer"], "op": row["op"], "dataflow": hw.dataflow,
-                         "maestro": float(row["cycles"]), "ours": ours,
-                         "flag": row["flag"]})
-    usable = [r for r in rows if not r["flag"]]
-    within = sum(0.5 <= r["ours"] / r["maestro"] <= 2.0 for r in usable)
-    layers = sorted({r["layer"] for r in rows}, key=[r["layer"] for r in rows].index)
-    agree = []
-    for name in layers:
-        mine = [r for r in usable if r["layer"] == name]
-        fast_m = min(mine, key=lambda r: r["maestro"])["dataflow"]
-        fast_o = min(mine, key=lambda r: r["ours"])["dataflow"]
-        agree.append((name, fast_m, fast_o))
-    summary = {"rows": len(usable), "within_2x": within, "layers": len(layers),
-               "fastest_agree": sum(m == o for _, m, o in agree), "fastest": agree}
-    return rows, summary
 
 
 def main() -> None:
@@ -64,7 +22,7 @@ def main() -> None:
     ap.add_argument("--data", default="../shared/data/maestro/costs.csv")
     ap.add_argument("-o", "--output", default="results/dataflow_vs_maestro.md")
     args = ap.parse_args()
-    rows, s = compare(Path(args.data))
+    rows, s = compare_with_maestro(Path(args.data))
     lines = ["# Dataflow cost model vs MAESTRO", "",
              "MAESTRO (github maestro-project/maestro, commit 4eb08d1) runs from"
              " `../shared/data/maestro/costs.csv`; ours from `h2h_opt/dataflow.py` with the"

@@ -1,0 +1,107 @@
+"""Benchmark instance sets (``h2h generate SUITE --seed N -o DIR``).
+
+* ``paper``: every MMMT workload of :data:`h2h_opt.zoo.WORKLOADS` on every dataflow
+  system of :data:`h2h_opt.zoo.SYSTEMS` at every host bandwidth of
+  :data:`h2h_opt.zoo.BANDWIDTHS_GBPS` (``host`` comm, ``same_accelerator`` locality,
+  int8);
+* ``small``: random layered instances of 10-40 layers on 2-4 accelerators, both comm
+  models, for exact solving and optimality gaps;
+* ``random``: random layered DAGs with size, width, communication-to-computation ratio
+  and heterogeneity as parameters (``--param layers=200 --param ccr=2 ...``);
+* ``scale``: 100 to 10 000 layers on 8 accelerators, generated on demand.
+
+Every set is written with a ``MANIFEST.json``: generator, parameters, seed, package
+version and the files.  The same seed gives the same files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .generate import random_layered
+from .model import Instance
+
+__all__ = ["SUITES", "suite_instances", "write_suite"]
+
+
+def _paper(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
+    from .zoo import BANDWIDTHS_GBPS, SYSTEMS, WORKLOADS, mmmt_instance
+
+    for workload in WORKLOADS:
+        for system in SYSTEMS:
+            for bw in BANDWIDTHS_GBPS:
+                yield mmmt_instance(workload, system, bw)
+
+
+def _small(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
+    count = int(params.get("count", 24))
+    sizes = (10, 15, 20, 25, 30, 40)
+    for i in range(count):
+        yield random_layered(sizes[i % len(sizes)], 2 + i % 3, num_models=1 + i % 2,
+                             comm="host" if (i // 3) % 2 == 0 else "p2p", seed=seed + i)
+
+
+RANDOM_DEFAULTS = {"count": 10, "layers": 100, "accs": 4, "models": 2, "width": None,
+                   "edge_density": 0.2, "ccr": 1.0, "heterogeneity": 0.5, "comm": "host"}
+
+
+def _random(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
+    p = {**RANDOM_DEFAULTS, **params}
+    unknown = set(params) - set(RANDOM_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown random-suite parameter(s) {', '.join(sorted(unknown))}"
+                         f" (known: {', '.join(RANDOM_DEFAULTS)})")
+    for i in range(int(p["count"])):
+        yield random_layered(int(p["layers"]), int(p["accs"]), num_models=int(p["models"]),
+                             width=None if p["width"] in (None, "None") else int(p["width"]),
+                             edge_density=float(p["edge_density"]), ccr=float(p["ccr"]),
+                             heterogeneity=float(p["heterogeneity"]), comm=str(p["comm"]),
+                             seed=seed + i)
+
+
+def _scale(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
+    for n in (100, 300, 1000, 3000, 10000):
+        yield random_layered(n, 8, num_models=4, seed=seed)
+
+
+SUITES: dict[str, tuple[Callable[[int, dict[str, Any]], Iterator[Instance]], str]] = {
+    "paper": (_paper, "every MMMT workload x dataflow system x host bandwidth"),
+    "small": (_small, "random layered, 10-40 layers, 2-4 accelerators (exact solving)"),
+    "random": (_random, "random layered DAGs; --param layers/accs/models/width/"
+               "edge_density/ccr/heterogeneity/comm/count"),
+    "scale": (_scale, "random layered, 100 to 10 000 layers, 8 accelerators"),
+}
+
+
+def suite_instances(name: str, seed: int = 0, params: dict[str, Any] | None = None
+                    ) -> list[Instance]:
+    if name not in SUITES:
+        raise ValueError(f"unknown suite {name!r} (available: examples, {', '.join(SUITES)})")
+    return list(SUITES[name][0](seed, dict(params or {})))
+
+
+def write_suite(name: str, out: str | Path, seed: int = 0,
+                params: dict[str, Any] | None = None,
+                progress: Callable[[int, int, str], None] | None = None) -> list[str]:
+    """Write a suite's instances and its ``MANIFEST.json``; returns the paths."""
+    from .io import write_instance
+    from .result import versions
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    insts = suite_instances(name, seed, params)
+    files = []
+    for k, inst in enumerate(insts, start=1):
+        path = out / f"{inst.name}.json"
+        write_instance(inst, path)
+        files.append(path.name)
+        if progress:
+            progress(k, len(insts), inst.name)
+    manifest = {"generator": f"h2h_opt.suites:{name}", "suite": name,
+                "description": SUITES[name][1], "seed": seed, "parameters": params or {},
+                "versions": versions(), "files": files}
+    (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return [str(out / f) for f in files] + [str(out / "MANIFEST.json")]
