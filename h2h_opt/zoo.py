@@ -239,19 +239,33 @@ SYSTEMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def dataflow_accelerator(acc_id: str, template: str, bandwidth_gbps: float) -> Accelerator:
-    """An accelerator of :data:`ACCELERATORS` on a host link of ``bandwidth_gbps``; link
-    energy 100 pJ/byte (off-chip SerDes-class)."""
+ENERGY_MODELS = ("paper", "access")
+
+
+def dataflow_accelerator(acc_id: str, template: str, bandwidth_gbps: float,
+                         energy: str = "paper") -> Accelerator:
+    """An accelerator of :data:`ACCELERATORS` on a host link of ``bandwidth_gbps``.
+
+    ``energy="paper"``: the H2H paper's accounting, ``e = P·t`` and ``ε = P/B`` (energy
+    is power times busy time, transfers included: SPEC §5); ``"access"``: the dataflow
+    model's per-MAC, per-buffer-access and per-off-chip-element energies, and 100
+    pJ/byte on the host link."""
+    if energy not in ENERGY_MODELS:
+        raise ValueError(f"unknown energy model {energy!r} (known: {', '.join(ENERGY_MODELS)})")
     t = ACCELERATORS[template]
     cm = {"kind": "dataflow", **{k: t[k] for k in ("dataflow", "pes", "clock_mhz",
-                                                   "offchip_bw_gbps", "buffer_bytes")},
-          **_ENERGY}
+                                                   "offchip_bw_gbps", "buffer_bytes")}}
+    bw = bandwidth_gbps * 1e9
+    link = t["power_w"] / bw
+    if energy == "access":
+        cm.update(_ENERGY)
+        link = 1e-10
     return Accelerator(id=acc_id, ops=frozenset(t["ops"]), cost_model=cm,
                        power_w=t["power_w"], weight_capacity_bytes=t["cap"],
-                       host_bandwidth_bps=bandwidth_gbps * 1e9, link_energy_jpb=1e-10)
+                       host_bandwidth_bps=bw, link_energy_jpb=link)
 
 
-def system_preset(name: str, bandwidth_gbps: float = 1.25) -> System:
+def system_preset(name: str, bandwidth_gbps: float = 1.25, energy: str = "paper") -> System:
     """A system of :data:`SYSTEMS`, or ``fpga1``/``fpga2`` (the SPEC §8 reference)."""
     if name in ("fpga1", "fpga2"):
         accs = [zhang_accelerator("cnn_acc_1", CNN_ACC_1, bandwidth_gbps)]
@@ -261,15 +275,18 @@ def system_preset(name: str, bandwidth_gbps: float = 1.25) -> System:
     if name not in SYSTEMS:
         raise ValueError(f"unknown system {name!r} (available: fpga1, fpga2,"
                          f" {', '.join(SYSTEMS)})")
-    return System(tuple(dataflow_accelerator(f"{t}{i}", t, bandwidth_gbps)
+    return System(tuple(dataflow_accelerator(f"{t}{i}", t, bandwidth_gbps, energy)
                         for i, t in enumerate(SYSTEMS[name])))
 
 
 def mmmt_instance(workload: str, system: str, bandwidth_gbps: float = 1.25, *,
                   locality: str = "same_accelerator", objective: str = "latency",
-                  element_bytes: int = 1) -> Instance:
+                  element_bytes: int = 1, energy: str = "paper") -> Instance:
     """An MMMT workload on a system preset (int8 by default, as on edge accelerators)."""
     name = f"{workload}-{system}-{bandwidth_gbps:g}GBps"
-    return Instance(name, mmmt_workload(workload), system_preset(system, bandwidth_gbps),
+    if energy != "paper":
+        name += f"-{energy}"
+    return Instance(name, mmmt_workload(workload), system_preset(system, bandwidth_gbps,
+                                                                  energy),
                     Options(comm="host", locality=locality, objective=objective,
                             element_bytes=element_bytes))
