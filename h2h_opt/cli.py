@@ -352,6 +352,89 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _solver_list(text: str) -> tuple[str, ...]:
+    from .solvers import SOLVERS
+
+    names = tuple(x.strip() for x in text.split(",") if x.strip())
+    bad = [n for n in names if n not in SOLVERS]
+    if bad or not names:
+        raise UsageError(f"--solvers: unknown solver(s) {', '.join(bad) or '(none given)'}"
+                         f" (available: {', '.join(SOLVERS)})")
+    return names
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import BenchSpec, expand_instances, run_bench
+
+    files = expand_instances(args.set)
+    if not files:
+        raise UsageError("no instance files in " + ", ".join(args.set))
+    for f in files:  # fail early, one line, before any process starts
+        read_instance(f)
+    spec = BenchSpec(tuple(files), _solver_list(args.solvers), args.time_limit, args.seed,
+                     args.jobs, args.executor, args.address)
+    try:
+        rows = run_bench(spec, args.output, progress=not args.json)
+    except KeyboardInterrupt:
+        print(f"h2h: interrupted; finished pairs are kept in {args.output}; run the same"
+              " command again to resume", file=sys.stderr)
+        return 130
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    failed = sum(r.get("status") == "error" for r in rows)
+    _emit(args, {"output": str(args.output), "pairs": len(rows), "errors": failed},
+          f"{len(rows)} pairs in {args.output}/results.jsonl ({failed} errors)")
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate
+    from .solvers import SolveParams, solve
+
+    inst = read_instance(args.instance)
+    rows = []
+    for name in _solver_list(args.solvers):
+        res = solve(inst, name, SolveParams(time_limit_s=args.time_limit, seed=args.seed))
+        ev = evaluate(inst, res.schedule) if res.schedule is not None else None
+        rows.append({"solver": name, "status": res.status.value,
+                     "latency_s": None if ev is None else ev.latency,
+                     "energy_j": None if ev is None else ev.energy,
+                     "feasible": None if ev is None else ev.feasible,
+                     "time_s": res.time_s, "bound": res.bound})
+    bounds = [r["bound"] for r in rows if r["bound"] is not None]
+    best_bound = max(bounds) if bounds else None
+    key = "energy_j" if inst.options.objective == "energy" else "latency_s"
+    lines = [f"{inst.name}: {inst.num_layers} layers, {inst.num_accs} accelerators",
+             f"{'solver':<10} {'status':<9} {'latency [s]':>12} {'energy [J]':>11}"
+             f" {'time [s]':>9} {'gap to best bound':>18}"]
+    for r in rows:
+        gap = None
+        if best_bound and r[key] is not None:
+            gap = (r[key] - best_bound) / r[key]
+        r["gap_to_best_bound"] = gap
+        lat = "-" if r["latency_s"] is None else format(r["latency_s"], ".6g")
+        en = "-" if r["energy_j"] is None else format(r["energy_j"], ".6g")
+        gp = "-" if gap is None else format(100 * gap, ".2f") + " %"
+        lines.append(f"{r['solver']:<10} {r['status']:<9} {lat:>12} {en:>11}"
+                     f" {r['time_s']:9.2f} {gp:>18}")
+    if best_bound is not None:
+        lines.append(f"best bound {best_bound:.6g} ({'J' if key == 'energy_j' else 's'})")
+    _emit(args, {"instance": inst.name, "best_bound": best_bound, "rows": rows},
+          "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .bench_report import write_report
+
+    try:
+        files = write_report(args.run, args.output, gantt=args.gantt)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    _emit(args, {"written": files}, "\n".join(f"wrote {f}" for f in files))
+    return EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     if args.output:
         write_json(instance_schema(), args.output)
@@ -463,6 +546,28 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--param", action="append", metavar="KEY=VALUE",
                     help="suite parameter (random: layers, accs, models, width,"
                     " edge_density, ccr, heterogeneity, comm, count)")
+    sp = add("bench", cmd_bench, "run every (instance, solver) pair of a set, resumably")
+    sp.add_argument("set", nargs="+", help="instance files or directories")
+    sp.add_argument("--solvers", default="baseline,h2h,heft",
+                    help="comma-separated (default baseline,h2h,heft)")
+    sp.add_argument("--time-limit", type=float, default=60.0, help="per exact solve, s")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--jobs", type=int, default=1, help="pairs at a time (exact solvers"
+                    " use several threads each: on 2 cores keep 1)")
+    sp.add_argument("--executor", choices=["local", "dask"], default="local")
+    sp.add_argument("--address", help="Dask scheduler, tcp://HOST:PORT (default: a local"
+                    " cluster of --jobs workers)")
+    sp.add_argument("-o", "--output", required=True, help="run directory")
+    sp = add("compare", cmd_compare, "one instance, several solvers, one table")
+    sp.add_argument("instance")
+    sp.add_argument("--solvers", default="baseline,h2h,h2h_plus,heft,cpsat,milp")
+    sp.add_argument("--time-limit", type=float, default=60.0)
+    sp.add_argument("--seed", type=int, default=0)
+    sp = add("report", cmd_report, "markdown tables and PNG plots of a bench run")
+    sp.add_argument("run", help="run directory of h2h bench")
+    sp.add_argument("-o", "--output", required=True)
+    sp.add_argument("--gantt", help="INSTANCE::SOLVER whose schedule to draw (default: h2h"
+                    " on the largest instance)")
     sp = add("schema", cmd_schema, "print (or write) the instance JSON Schema")
     sp.add_argument("-o", "--output")
     sp = add("normalise", cmd_dump, "rewrite an instance file in canonical form")
