@@ -127,7 +127,11 @@ def _scatter(summary: dict[str, Any], path: Path, field: str, ylabel: str, loglo
     if loglog:
         ax.set_xscale("log")
         ax.set_yscale("log")
-    ax.set_xlabel("layers")
+    return _finish(plt, fig, ax, path, "layers", ylabel)
+
+
+def _finish(plt: Any, fig: Any, ax: Any, path: Path, xlabel: str, ylabel: str) -> bool:
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -153,15 +157,8 @@ def _proven_plot(summary: dict[str, Any], rows: list[dict[str, Any]], path: Path
                            for r in runs) / len(runs) for t in grid]
         ax.step(grid, share, where="post", label=f"{s} ({len(runs)} instances)")
     ax.set_xscale("log")
-    ax.set_xlabel("time limit [s]")
-    ax.set_ylabel("proven optimal [%]")
     ax.set_ylim(0, 100)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
+    return _finish(plt, fig, ax, path, "time limit [s]", "proven optimal [%]")
 
 
 def write_report(run_dir: str | Path, out_dir: str | Path, gantt: str | None = None
