@@ -86,7 +86,7 @@ def _reduction_plot(summary: dict[str, Any], path: Path) -> bool:
     if not groups:
         return False
     keys = sorted(groups)
-    fig, axes = plt.subplots(2, 1, figsize=(max(6, 0.5 * len(keys) * len(solvers)), 7),
+    fig, axes = plt.subplots(2, 1, figsize=(min(16, max(6, 0.2 * len(keys) * len(solvers))), 7),
                              sharex=True)
     width = 0.8 / max(1, len(solvers))
     for ax, idx, label in ((axes[0], 0, "latency"), (axes[1], 1, "energy")):
