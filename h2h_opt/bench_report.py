@@ -53,7 +53,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
             if r.get("feasible") and best_bound:
                 r["gap_to_bound"] = max(0.0, (r["latency_s"] - best_bound) / r["latency_s"])
             if r.get("feasible") and entry["optimum"]:
-                r["gap_to_optimum"] = (r["latency_s"] - entry["optimum"]) / entry["optimum"]
+                r["gap_to_optimum"] = max(0.0, (r["latency_s"] - entry["optimum"])
+                                          / entry["optimum"])  # tick rounding: tiny < 0
         out["instances"][name] = entry
     return out
 

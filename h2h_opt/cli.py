@@ -409,8 +409,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
              f" {'time [s]':>9} {'gap to best bound':>18}"]
     for r in rows:
         gap = None
-        if best_bound and r[key] is not None:
-            gap = (r[key] - best_bound) / r[key]
+        if best_bound and r[key] is not None:  # a bound in whole ticks may exceed the
+            gap = max(0.0, (r[key] - best_bound) / r[key])  # seconds value by rounding
         r["gap_to_best_bound"] = gap
         lat = "-" if r["latency_s"] is None else format(r["latency_s"], ".6g")
         en = "-" if r["energy_j"] is None else format(r["energy_j"], ".6g")
