@@ -132,8 +132,9 @@ def _read_text(path: str | Path) -> str:
 
 def read_gxl(path: str | Path, procs: int) -> Instance:
     p = Path(path)
+    text = _read_text(p)  # its errors name the file already
     try:
-        return parse_gxl(_read_text(p), procs, name=f"{p.stem}-p{procs}")
+        return parse_gxl(text, procs, name=f"{p.stem}-p{procs}")
     except InputError as exc:
         raise InputError(f"{p}: {exc}") from None
 
@@ -217,6 +218,18 @@ _ELTWISE = {"Add", "Mul", "Sub", "Div", "Sum", "Max", "Min", "Concat", "Softmax"
 _POOL = {"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"}
 
 
+def _channels_rows_cols(dims: list[int]) -> tuple[int, int, int]:
+    """``N, R, C`` of an element-wise output: NCHW drops the batch, rank 3 is taken as
+    is, rank 2 as one channel, rank 1 as channels."""
+    if len(dims) >= 4:
+        return dims[1], dims[2], dims[3]
+    if len(dims) == 3:
+        return dims[0], dims[1], dims[2]
+    if len(dims) == 2:
+        return 1, dims[0], dims[1]
+    return (dims[0] if dims else 1), 1, 1
+
+
 def read_onnx(path: str | Path, system: System | None = None, bandwidth_gbps: float = 1.25,
               element_bytes: int = 1) -> Instance:
     """An ONNX model as a workload (one model), on ``system`` (default: the ``hetero4``
@@ -284,7 +297,6 @@ def read_onnx(path: str | Path, system: System | None = None, bandwidth_gbps: fl
         elif op in ("Gemm", "MatMul"):
             a = shp(node.input[0], node)
             b_name = node.input[1]
-            b = shp(b_name, node)
             kdim = a[-1]
             n_out = out[-1]
             rows = int(math.prod(a[:-1])) if len(a) > 1 else 1
@@ -293,7 +305,6 @@ def read_onnx(path: str | Path, system: System | None = None, bandwidth_gbps: fl
             else:
                 kind, shape = "matmul", {"m": rows, "k": kdim, "n": n_out,
                                          "weights": b_name in inits}
-            del b
         elif op == "LSTM":
             x = shp(node.input[0], node)  # [T, batch, D]
             kind, shape = "lstm", {"H": int(at["hidden_size"]), "D": x[2], "T": x[0]}
@@ -307,11 +318,7 @@ def read_onnx(path: str | Path, system: System | None = None, bandwidth_gbps: fl
             kind, shape = "pool", {"N": x[1], "R": out[2], "C": out[3] if len(out) > 3 else 1,
                                    "K": kk, "S": stride, "P": 0}
         elif op in _ELTWISE:
-            n_ch, r, c = (out + [1, 1, 1, 1])[1:4] if len(out) >= 2 else (out[0], 1, 1)
-            if len(out) == 2:
-                n_ch, r, c = 1, out[0], out[1]
-            elif len(out) == 3:
-                n_ch, r, c = out[0], out[1], out[2]
+            n_ch, r, c = _channels_rows_cols(out)
             kind, shape = "eltwise", {"N": n_ch, "R": r, "C": c,
                                       "inputs": max(1, len(data_in))}
         else:

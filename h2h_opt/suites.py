@@ -54,12 +54,20 @@ def _random(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
     if unknown:
         raise ValueError(f"unknown random-suite parameter(s) {', '.join(sorted(unknown))}"
                          f" (known: {', '.join(RANDOM_DEFAULTS)})")
-    for i in range(int(p["count"])):
-        yield random_layered(int(p["layers"]), int(p["accs"]), num_models=int(p["models"]),
-                             width=None if p["width"] in (None, "None") else int(p["width"]),
-                             edge_density=float(p["edge_density"]), ccr=float(p["ccr"]),
-                             heterogeneity=float(p["heterogeneity"]), comm=str(p["comm"]),
-                             seed=seed + i)
+
+    def num(key: str, kind: type) -> Any:
+        try:
+            return kind(p[key])
+        except (TypeError, ValueError):
+            raise ValueError(f"random-suite parameter {key}: expected {kind.__name__},"
+                             f" got {p[key]!r}") from None
+
+    width = None if p["width"] in (None, "None") else num("width", int)
+    for i in range(num("count", int)):
+        yield random_layered(num("layers", int), num("accs", int), num_models=num("models", int),
+                             width=width, edge_density=num("edge_density", float),
+                             ccr=num("ccr", float), heterogeneity=num("heterogeneity", float),
+                             comm=str(p["comm"]), seed=seed + i)
 
 
 def _scale(seed: int, params: dict[str, Any]) -> Iterator[Instance]:

@@ -56,6 +56,12 @@ def test_malformed_gxl_is_one_clear_line(text, fragment):
     assert "\n" not in str(err.value)
 
 
+def test_missing_gxl_names_the_file_once(tmp_path):
+    with pytest.raises(InputError) as err:
+        read_gxl(tmp_path / "none.gxl", 2)
+    assert str(err.value).count("none.gxl") == 1 and "cannot read" in str(err.value)
+
+
 def test_cli_reports_bad_gxl_without_traceback(tmp_path, capsys):
     from h2h_opt.cli import main
 

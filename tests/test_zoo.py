@@ -98,6 +98,8 @@ def test_random_suite_parameters_and_errors():
     assert {i.num_accs for i in insts} == {3}
     with pytest.raises(ValueError, match="bogus"):
         suite_instances("random", 0, {"bogus": 1})
+    with pytest.raises(ValueError, match="parameter layers: expected int, got 'abc'"):
+        suite_instances("random", 0, {"layers": "abc"})
 
 
 def test_cli_generate_and_info(tmp_path, capsys):

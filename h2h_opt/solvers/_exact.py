@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cost import CostTables, to_ticks
-from ..evaluate import Retimer, decision_indices, prev_from_orders
+from ..evaluate import Retimer, asap, decision_indices, prev_from_orders
 from ..model import Instance
 from ..schedule import Schedule
 
@@ -142,6 +142,16 @@ class TickModel:
         if not self.host and len(td.delay):
             total += int(td.delay.max(axis=(1, 2)).sum())
         return max(total, 1)
+
+    def schedule(self, x: list[int], r: list[bool], orders: list[list[int]],
+                 solver: str) -> Schedule:
+        """A solver's decisions as a schedule, re-timed ASAP in seconds by the evaluator's
+        own ``asap`` (rounding to ticks only ever lengthened the solver's durations)."""
+        wl, ids = self.inst.workload, self.inst.system.ids
+        return asap(self.inst, {wl.layers[v].id: ids[x[v]] for v in range(self.n)},
+                    {wl.layers[v].id: r[v] for v in range(self.n)},
+                    {ids[a]: tuple(wl.layers[v].id for v in o) for a, o in enumerate(orders)},
+                    tables=self.tables, meta={"solver": solver})
 
     def plan_horizon(self, plan: tuple[list[int], list[bool], list[list[int]]] | None
                      ) -> int:

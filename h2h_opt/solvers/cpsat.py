@@ -38,7 +38,6 @@ from typing import Any
 import numpy as np
 
 from ..cost import CostTables, compile_tables
-from ..evaluate import asap
 from ..model import Instance
 from ..result import SolveResult, SolveStatus, Termination
 from ..schedule import Schedule
@@ -537,12 +536,7 @@ class CpSatSolver(BaseSolver):
         cp = mdl.cp
         if status in (cp.OPTIMAL, cp.FEASIBLE):
             x, r, orders = vals if objective == "lex" and vals else self._values(mdl, solver)
-            wl, ids = inst.workload, inst.system.ids
-            sched = asap(inst, {wl.layers[v].id: ids[x[v]] for v in range(mdl.n)},
-                         {wl.layers[v].id: r[v] for v in range(mdl.n)},
-                         {ids[a]: tuple(wl.layers[v].id for v in o)
-                          for a, o in enumerate(orders)},
-                         tables=tables, meta={"solver": self.name})
+            sched = mdl.schedule(x, r, orders, self.name)
             if objective == "latency":
                 info["solver_makespan_s"] = solver.value(mdl.makespan) * mdl.td.tick
             # latency/lex: the makespan bound in ticks x tick (SPEC §6); energy: joules

@@ -44,7 +44,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ..cost import CostTables, compile_tables
-from ..evaluate import asap
 from ..model import Instance
 from ..result import SolveResult, SolveStatus, Termination
 from ..schedule import Schedule
@@ -306,7 +305,8 @@ class _LogFeed:
                        "bound": None if bound is None else bound * self.factor})
 
 
-def _num(tok: str) -> float | None:
+def _num(tok: str | float) -> float | None:
+    """A finite number from a log token or a callback value, else None."""
     try:
         val = float(tok)
     except ValueError:
@@ -398,7 +398,7 @@ class MilpSolver(BaseSolver):
         highs = opt._solver_model  # the highspy object APPSI drives
         highs.cbLogging.subscribe(lambda e: feed.log(e.message))
         highs.cbMipImprovingSolution.subscribe(lambda e: feed.report(
-            _num(str(e.data_out.mip_dual_bound)), _num(str(e.data_out.objective_function_value))))
+            _num(e.data_out.mip_dual_bound), _num(e.data_out.objective_function_value)))
         hopts: dict[str, Any] = {"threads": params.workers or 2,
                                  "random_seed": int(params.seed) % 2147483647,
                                  "mip_rel_gap": float(params.rel_gap),
@@ -471,11 +471,7 @@ class MilpSolver(BaseSolver):
             return SolveResult(inst.name, self.name, SolveStatus.NONE, term,
                                time_s=time.perf_counter() - t0, info=info)
         x, r, orders = plan_out
-        wl, ids = inst.workload, inst.system.ids
-        sched = asap(inst, {wl.layers[v].id: ids[x[v]] for v in range(mdl.n)},
-                     {wl.layers[v].id: r[v] for v in range(mdl.n)},
-                     {ids[a]: tuple(wl.layers[v].id for v in o) for a, o in enumerate(orders)},
-                     tables=tables, meta={"solver": self.name})
+        sched = mdl.schedule(x, r, orders, self.name)
         if objective == "energy":
             bound_out = bound
         else:  # whole ticks (SPEC §6); the small allowance absorbs HiGHS's tolerances
@@ -506,6 +502,6 @@ def _start_line(lines: list[str]) -> str | None:
 
 
 def _start_accepted(lines: list[str]) -> bool:
-    line = _start_line(lines)
+    line = _start_line(lines)  # HiGHS: "MIP start solution is feasible/infeasible, ..."
     return bool(line) and "infeasible" not in line.lower() and "not" not in line.lower()
 
