@@ -106,3 +106,83 @@ def test_cli_cpsat_writes_log_and_reports_bound(tmp_path, capsys):
     doc = json.loads(out)
     assert rc == 0 and doc["status"] == "optimal" and doc["bound"] == doc["latency_s"] == 71.0
     assert "solution hint" in log.read_text()
+
+
+def _min_max_load(inst):
+    """Brute force of the load relaxation: over every mapping and residency, the least
+    largest accelerator load in ticks (busy times E2-E4/E6 as the model rounds them)."""
+    import itertools
+
+    tab = compile_tables(inst)
+    mdl = _Model(inst, tab)
+    best = None
+    for x in itertools.product(*mdl.feas):
+        for r in itertools.product((False, True), repeat=mdl.n):
+            used = [0.0] * mdl.m
+            for v in range(mdl.n):
+                if r[v]:
+                    used[x[v]] += tab.weight_bytes[v]
+            if any(r[v] and tab.weight_bytes[v] == 0 for v in range(mdl.n)) or any(
+                    used[a] > tab.capacity[a] for a in range(mdl.m)):
+                continue
+            busy = mdl.durations_of(list(x), list(r))
+            load = max(sum(busy[v] for v in range(mdl.n) if x[v] == a) for a in range(mdl.m))
+            best = load if best is None else min(best, load)
+    return best
+
+
+@pytest.mark.parametrize("comm", ["host", "p2p"])
+def test_load_relaxation_is_the_least_largest_load(comm):
+    """The relaxation (E8: every accelerator's load fits before the makespan) solves to
+    the brute-force least largest load, and bounds the true optimum from below."""
+    from ortools.sat.python import cp_model
+
+    inst = random_layered(6, 3, num_models=2, comm=comm, seed=5, capacity_fraction=0.6)
+    mdl = _Model(inst, compile_tables(inst))
+    mdl.build_load_relaxation(mdl.horizon(None))
+    mdl.model.minimize(mdl.makespan)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 2
+    assert solver.solve(mdl.model) == cp_model.OPTIMAL
+    assert round(solver.objective_value) == _min_max_load(inst)
+    full = solve(inst, "cpsat", SolveParams(time_limit_s=20, options={"load_bound": False}))
+    assert full.status.value == "optimal"
+    from h2h_opt.solvers._exact import tick_makespan
+
+    assert solver.objective_value <= tick_makespan(inst, full.schedule)
+
+
+@pytest.mark.parametrize(("builder", "comm", "objective"),
+                         [(b, c, o) for b in ("chain", "fork") for c in ("host", "p2p")
+                          for o in ("latency", "lex")])
+def test_load_bound_phases_reach_the_brute_force_optimum(builder, comm, objective):
+    """Starting with the load relaxation (first_share 0), the phases still end at the
+    brute-force optimum, also where the relaxation is not tight (a chain)."""
+    from helpers import brute_force, chain_instance, fork_instance
+
+    inst = fork_instance(comm=comm, objective=objective) if builder == "fork" else \
+        chain_instance(3, comm=comm, objective=objective)
+    res = solve(inst, "cpsat", SolveParams(time_limit_s=20, options={"first_share": 0}))
+    assert res.status.value == "optimal"
+    assert [p["phase"] for p in res.info["phases"]][0] == "load_relaxation"
+    expected = brute_force(inst)
+    first = res.objective[0] if objective == "lex" else res.objective
+    assert first == pytest.approx(expected[0] if objective == "lex" else expected, rel=1e-6)
+    assert evaluate(inst, res.schedule).feasible
+
+
+def test_load_relaxation_proves_a_busy_host_instance():
+    """30 layers, host comm: the relaxation's optimum is attained by its own mapping,
+    which proves optimality without a second search; the same optimum as the full
+    model alone (load_bound off)."""
+    inst = random_layered(30, 4, num_models=2, comm="host", seed=0)
+    res = solve(inst, "cpsat", SolveParams(time_limit_s=30, options={"first_share": 0}))
+    assert res.status.value == "optimal"
+    assert [p["phase"] for p in res.info["phases"]] == ["load_relaxation",
+                                                         "relaxation_mapping"]
+    ref = solve(inst, "cpsat", SolveParams(time_limit_s=30, options={"load_bound": False}))
+    assert ref.status.value == "optimal"
+    assert [p["phase"] for p in ref.info["phases"]] == ["search"]
+    assert res.latency == pytest.approx(ref.latency, abs=ref.info["bound_slack_s"])
+    assert res.bound == pytest.approx(ref.bound, abs=1e-12)
+    assert evaluate(inst, res.schedule).feasible
