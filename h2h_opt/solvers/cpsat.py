@@ -19,6 +19,10 @@ SPEC §6, every duration rounded up):
 * Objectives: makespan (E10), energy (E11, coefficients floored to integer units so
   the bound stays valid), or lex (makespan, then energy at that makespan).
 
+Makespan is minimised in phases (see :class:`CpSatSolver`): when a first search does not
+prove optimality, the load relaxation (``T ≥`` every accelerator's busy time, E8 with
+E2-E4/E6 and E9, no start times) gives a lower bound and a mapping to schedule.
+
 Only ``same_accelerator`` locality is modelled under ``host``; ``adjacent`` is refused.
 The returned schedule keeps the solver's mapping, residency and orders and is
 re-timed ASAP in seconds by the evaluator; tick rounding only ever lengthens the
