@@ -215,8 +215,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
     def show(p: dict[str, Any]) -> None:
         inc, bnd = p.get("incumbent"), p.get("bound")
         gap = f"  gap {100 * (inc - bnd) / inc:5.1f} %" if inc and bnd is not None else ""
-        print(f"  {p['elapsed_s']:7.1f} s  incumbent {inc if inc is None else f'{inc:.6g}'}"
-              f" {unit}  bound {bnd if bnd is None else f'{bnd:.6g}'} {unit}{gap}",
+        def fmt(x: float | None) -> str:
+            return "none yet" if x is None else f"{x:.6g} {unit}"
+
+        print(f"  {p['elapsed_s']:7.1f} s  incumbent {fmt(inc)}  bound {fmt(bnd)}{gap}",
               file=sys.stderr, flush=True)
 
     params = SolveParams(time_limit_s=args.time_limit, seed=args.seed, workers=args.workers,

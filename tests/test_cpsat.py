@@ -186,3 +186,13 @@ def test_load_relaxation_proves_a_busy_host_instance():
     assert res.latency == pytest.approx(ref.latency, abs=ref.info["bound_slack_s"])
     assert res.bound == pytest.approx(ref.bound, abs=1e-12)
     assert evaluate(inst, res.schedule).feasible
+
+
+@pytest.mark.parametrize(("option", "value", "match"),
+                         [("first_share", "abc", "first_share"),
+                          ("first_share", 1.5, "first_share"),
+                          ("load_bound", "maybe", "load_bound")])
+def test_bad_phase_options_are_one_line_errors(option, value, match):
+    inst = random_layered(8, 2, seed=1)
+    with pytest.raises(SolverError, match=match):
+        solve(inst, "cpsat", SolveParams(time_limit_s=5, options={option: value}))

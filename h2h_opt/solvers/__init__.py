@@ -14,10 +14,10 @@ import time
 
 from ..cost import compile_tables
 from ..evaluate import evaluate
-from ..model import Instance, ModelError
+from ..model import Instance
 from ..result import SolveResult, SolveStatus, Termination
 from ..schedule import Schedule
-from .base import SolveParams, Solver
+from .base import SolveParams, Solver, SolverError
 
 __all__ = ["SOLVERS", "SolveParams", "Solver", "SolverError", "get_solver", "solve"]
 
@@ -32,10 +32,6 @@ SOLVERS: dict[str, tuple[str, str]] = {
     "cpsat": ("h2h_opt.solvers.cpsat", "CpSatSolver"),
     "milp": ("h2h_opt.solvers.milp", "MilpSolver"),
 }
-
-
-class SolverError(ModelError):
-    """Unknown or unusable solver, or an instance it does not support (one line)."""
 
 
 def get_solver(name: str) -> Solver:

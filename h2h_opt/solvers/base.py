@@ -6,11 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from ..model import Instance
+from ..model import Instance, ModelError
 from ..result import SolveResult
 from ..schedule import Schedule
 
-__all__ = ["BaseSolver", "SolveParams", "Solver"]
+__all__ = ["BaseSolver", "SolveParams", "Solver", "SolverError"]
+
+
+class SolverError(ModelError):
+    """Unknown or unusable solver, an instance it does not support, or a bad solver
+    option (one line)."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,21 @@ class SolveParams:
     log: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     progress: Any = None
+
+    def flag(self, key: str, default: bool) -> bool:
+        """A true/false solver option; anything else is an error naming the option."""
+        value = self.options.get(key, default)
+        if not isinstance(value, bool):
+            raise SolverError(f"option {key!r} must be true or false, got {value!r}")
+        return value
+
+    def fraction(self, key: str, default: float) -> float:
+        """A solver option in [0, 1]; anything else is an error naming the option."""
+        value = self.options.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not 0 <= value <= 1:
+            raise SolverError(f"option {key!r} must be a number in [0, 1], got {value!r}")
+        return float(value)
 
     def to_dict(self) -> dict[str, Any]:
         return {"time_limit_s": self.time_limit_s, "seed": self.seed, "workers": self.workers,

@@ -226,16 +226,23 @@ class _Model(TickModel):
         self.makespan = self.model.new_int_var(min(floor, horizon), horizon, "makespan")
         self._load_cuts()
 
+    def _terms_by_acc(self) -> list[list[list[tuple[int, Any]]]]:
+        """``[v][a]``: the terms of ``L_v`` whose literal implies ``x[v,a]`` (their sum
+        is ``v``'s busy time on ``a`` if it runs there, else 0)."""
+        out: list[list[list[tuple[int, Any]]]] = [[[] for _ in range(self.m)]
+                                                 for _ in range(self.n)]
+        for v in range(self.n):
+            for c, lit in self.terms[v]:
+                out[v][self._acc_of_literal[id(lit)]].append((c, lit))
+        return out
+
     def _load_cuts(self) -> None:
         """Redundant linear rows for the LP: the makespan is at least each
         accelerator's load, ``Σ_v L_v·x[v,a]`` written with the same literals as the
         busy times (every term of ``L_v`` on ``a`` is implied by ``x[v,a]``)."""
         md = self.model
-        load: list[list[tuple[int, Any]]] = [[] for _ in range(self.m)]
-        for v in range(self.n):
-            for c, lit in self.terms[v]:
-                a = self._acc_of_literal[id(lit)]
-                load[a].append((c, lit))
+        by_acc = self._terms_by_acc()
+        load = [[t for v in range(self.n) for t in by_acc[v][a]] for a in range(self.m)]
         for a in range(self.m):
             if load[a]:
                 md.add(self.makespan >= sum(c * lit for c, lit in load[a]))
@@ -247,17 +254,12 @@ class _Model(TickModel):
         (so the makespan is at least ``f_v`` plus their load on ``a``)."""
         import networkx as nx
 
-        md, wl = self.model, self.inst.workload
+        md = self.model
         g = nx.DiGraph()
         g.add_nodes_from(range(self.n))
         src, dst = self.tables.edge_src.tolist(), self.tables.edge_dst.tolist()
         g.add_edges_from(zip(src, dst, strict=True))
-        load: list[list[list[tuple[int, Any]]]] = [[[] for _ in range(self.m)]
-                                                  for _ in range(self.n)]
-        for v in range(self.n):
-            for c, lit in self.terms[v]:
-                load[v][self._acc_of_literal[id(lit)]].append((c, lit))
-        del wl
+        load = self._terms_by_acc()
         for v in range(self.n):
             anc, desc = nx.ancestors(g, v), nx.descendants(g, v)
             for a in range(self.m):
@@ -583,12 +585,12 @@ class CpSatSolver(BaseSolver):
         t0 = time.perf_counter()
         tables = compile_tables(inst)
         mdl = _Model(inst, tables)
-        mdl.acc_sizes = bool(params.options.get("acc_sizes", False))
-        mdl.prec_cuts = bool(params.options.get("prec_cuts", False))
+        mdl.acc_sizes = params.flag("acc_sizes", False)
+        mdl.prec_cuts = params.flag("prec_cuts", False)
         plan = hint_plan(inst, initial) if initial is not None else None
         objective = inst.options.objective
         horizon = mdl.plan_horizon(plan)
-        mdl.build(horizon, symmetry=bool(params.options.get("symmetry", True)))
+        mdl.build(horizon, symmetry=params.flag("symmetry", True))
         if objective == "energy":
             mdl.energy_expr()
         hint_makespan = mdl.hint(*plan) if plan is not None else None
@@ -629,7 +631,7 @@ class CpSatSolver(BaseSolver):
                                 " ticks; the bound is the rounded problem's, which may"
                                 " exceed the true optimum by at most bound_slack_s",
                                 "bound_slack_s": mdl.rounding_slack()}
-        load_bound = bool(params.options.get("load_bound", True))
+        load_bound = params.flag("load_bound", True)
         vals = None
         bound = None
         proven = False
@@ -638,7 +640,7 @@ class CpSatSolver(BaseSolver):
                 budget = limit if objective == "latency" else limit / 2
                 vals, best_ms, lb = self._minimise_makespan(
                     mdl, run, budget, load_bound, params.rel_gap,
-                    float(params.options.get("first_share", self.FIRST_SHARE)))
+                    params.fraction("first_share", self.FIRST_SHARE))
                 proven = vals is not None and best_ms <= lb
                 bound = lb if vals is not None else None
                 if vals is not None:
@@ -709,17 +711,27 @@ class CpSatSolver(BaseSolver):
         best_ms: int | None = None
         vals = None
         lb = 0
+
+        def absorb(status: Any, bound: bool = True) -> None:
+            """Keep a full-model solve's schedule if better; its bound too, unless the
+            model was restricted (a fixed mapping)."""
+            nonlocal best_ms, vals, lb
+            if status not in (OPTIMAL, FEASIBLE):
+                return
+            ms = round(solver.objective_value)
+            if best_ms is None or ms < best_ms:
+                best_ms, vals = ms, self._values(mdl, solver)
+            if bound:
+                lb = max(lb, math.ceil(solver.best_objective_bound - 1e-6))
+                if status == OPTIMAL and rel_gap == 0:
+                    lb = max(lb, best_ms)
+
         mdl.model.minimize(mdl.makespan)
         status = UNKNOWN
         if first_share > 0 or not load_bound:
             status = run.solve(mdl.model, budget * first_share if load_bound else budget,
                                "search")
-        if status in (OPTIMAL, FEASIBLE):
-            best_ms = round(solver.objective_value)
-            vals = self._values(mdl, solver)
-            lb = math.ceil(solver.best_objective_bound - 1e-6)
-        if status == OPTIMAL and rel_gap == 0:
-            lb = max(lb, best_ms or 0)
+        absorb(status)
         if status in (OPTIMAL, INFEASIBLE, MODEL_INVALID) or not load_bound \
                 or closed(best_ms, lb) or left() <= 0.05:
             return vals, best_ms or 0, lb
@@ -748,12 +760,8 @@ class CpSatSolver(BaseSolver):
             fixed.clear_hints()
             for (v, a), xv in mdl.x.items():
                 fixed.add(fixed.get_bool_var_from_proto_index(xv.index) == int(mapping[v] == a))
-            status = run.solve(fixed, min(left() * 0.25, max(1.0, budget * 0.05)),
-                               "relaxation_mapping", bound=False)
-            if status in (OPTIMAL, FEASIBLE) and (
-                    best_ms is None or round(solver.objective_value) < best_ms):
-                best_ms = round(solver.objective_value)
-                vals = self._values(mdl, solver)
+            absorb(run.solve(fixed, min(left() * 0.25, max(1.0, budget * 0.05)),
+                             "relaxation_mapping", bound=False), bound=False)
             if closed(best_ms, lb) or left() <= 0.05:
                 return vals, best_ms or 0, lb
         # the model keeps its first hint: measured on STG rand0117 / 8 procs, re-hinting
@@ -762,14 +770,8 @@ class CpSatSolver(BaseSolver):
         if lb > lb_search:
             mdl.model.add(mdl.makespan >= lb)
         status = run.solve(mdl.model, left(), "search_with_load_bound")
-        if status in (OPTIMAL, FEASIBLE):
-            lb = max(lb, math.ceil(solver.best_objective_bound - 1e-6))
-            if best_ms is None or round(solver.objective_value) < best_ms:
-                best_ms = round(solver.objective_value)
-                vals = self._values(mdl, solver)
-            if status == OPTIMAL and rel_gap == 0:
-                lb = max(lb, best_ms)
-        elif status == INFEASIBLE and best_ms is not None:
+        absorb(status)
+        if status == INFEASIBLE and best_ms is not None:
             lb = best_ms  # nothing at or below the incumbent beats it: it is optimal
         return vals, best_ms or 0, lb
 

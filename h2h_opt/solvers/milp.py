@@ -350,7 +350,7 @@ class MilpSolver(BaseSolver):
         t0 = time.perf_counter()
         tables = compile_tables(inst)
         mdl = _Milp(inst, tables)
-        mdl.load_cuts = bool(params.options.get("load_cuts", True))
+        mdl.load_cuts = params.flag("load_cuts", True)
         objective = inst.options.objective
         plan = hint_plan(inst, initial) if initial is not None else None
         horizon = mdl.plan_horizon(plan)
