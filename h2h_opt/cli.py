@@ -18,7 +18,7 @@ import numpy as np
 
 from . import __version__
 from .cost import compile_tables
-from .evaluate import asap, evaluate
+from .evaluate import evaluate
 from .io import (
     InputError,
     dump_instance,
@@ -32,6 +32,7 @@ from .io import (
     write_schedule,
 )
 from .model import Instance, ModelError
+from .timing import asap
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -113,8 +114,8 @@ def instance_info(inst: Instance) -> dict[str, Any]:
 
 
 def _zoo_info(args: argparse.Namespace) -> int:
-    from .suites import SUITES
-    from .zoo import ACCELERATORS, BANDWIDTHS_GBPS, SYSTEMS, WORKLOADS, mmmt_workload
+    from .library.suites import SUITES
+    from .library.zoo import ACCELERATORS, BANDWIDTHS_GBPS, SYSTEMS, WORKLOADS, mmmt_workload
 
     doc: dict[str, Any] = {"workloads": {}, "systems": {}, "accelerators": ACCELERATORS,
                            "bandwidths_gbps": list(BANDWIDTHS_GBPS),
@@ -231,7 +232,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if args.result:
         write_result(res, args.result)
     if args.gantt and res.schedule is not None:
-        from .report import save_gantt
+        from .experiments.plots import save_gantt
 
         save_gantt(inst, res.schedule, args.gantt,
                    title=f"{inst.name} / {res.solver}: latency {res.latency:.4g} s,"
@@ -245,7 +246,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if res.bound is not None:
         text.append(f"bound     {res.bound:.6g} {unit} (gap {100 * (res.gap or 0):.2f} %)")
     if res.steps:
-        from .report import steps_table
+        from .experiments.plots import steps_table
 
         text += ["", steps_table(res.steps)]
     for key in ("evaluations", "accepted_moves", "budget_hit"):
@@ -272,14 +273,14 @@ def cmd_import_stg(args: argparse.Namespace) -> int:
 
 
 def cmd_import_gxl(args: argparse.Namespace) -> int:
-    from .importers import read_gxl
+    from .io import read_gxl
 
     return _write_task_graph(args, read_gxl(args.file, args.procs),
                              " (p2p, uniform delays)")
 
 
 def cmd_import_maestro(args: argparse.Namespace) -> int:
-    from .importers import read_maestro
+    from .io import read_maestro
 
     inst = read_maestro(read_instance(args.instance), args.csv, args.layer_map, args.clock_mhz)
     write_instance(inst, args.output)
@@ -288,8 +289,8 @@ def cmd_import_maestro(args: argparse.Namespace) -> int:
 
 
 def cmd_import_onnx(args: argparse.Namespace) -> int:
-    from .importers import read_onnx
-    from .zoo import system_preset
+    from .io.onnx import read_onnx
+    from .library.zoo import system_preset
 
     try:
         system = system_preset(args.system, args.bandwidth)
@@ -314,10 +315,10 @@ def cmd_import_costs(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .zoo import reference_example
+    from .library.zoo import reference_example
 
     if args.suite != "examples":
-        from .suites import SUITES, write_suite
+        from .library.suites import SUITES, write_suite
 
         if args.suite not in SUITES:
             raise UsageError(f"unknown suite {args.suite!r} (available: examples,"
@@ -366,7 +367,7 @@ def _solver_list(text: str) -> tuple[str, ...]:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import BenchSpec, expand_instances, run_bench
+    from .experiments.bench import BenchSpec, expand_instances, run_bench
 
     files = expand_instances(args.set)
     if not files:
@@ -427,7 +428,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .bench_report import write_report
+    from .experiments.report import write_report
 
     try:
         files = write_report(args.run, args.output, gantt=args.gantt)

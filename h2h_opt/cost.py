@@ -294,24 +294,6 @@ class CostTables:
     def num_accs(self) -> int:
         return len(self.acc_ids)
 
-    @property
-    def feasible(self) -> np.ndarray:
-        """(V, A) boolean: ``a`` runs ``op(v)``."""
-        return np.isfinite(self.t)
-
-    def full_input_bytes(self) -> np.ndarray:
-        """``in_full(v)``: ``I_v`` for a source, ``Σ d_uv`` otherwise (SPEC §7.1)."""
-        n = self.num_layers
-        summed = np.bincount(self.edge_dst, weights=self.edge_bytes, minlength=n)
-        has_pred = np.bincount(self.edge_dst, minlength=n) > 0
-        return np.where(has_pred, summed, self.input_bytes)
-
-    def full_latency(self) -> np.ndarray:
-        """(V, A) ``L_full(v, a) = t + (W + in_full + O) / B_a``: every transfer paid,
-        nothing resident (SPEC §7.1, E2–E4 with ``r = 0`` and nothing local)."""
-        moved = self.weight_bytes + self.full_input_bytes() + self.output_bytes
-        return self.t + moved[:, None] / self.host_bw[None, :]
-
 
 def compile_tables(inst: Instance) -> CostTables:
     """Compile an instance into :class:`CostTables` (SPEC §1, §2).

@@ -11,8 +11,8 @@ import argparse
 import statistics
 
 from h2h_opt.evaluate import evaluate
-from h2h_opt.generate import random_layered
-from h2h_opt.report import write_markdown
+from h2h_opt.experiments.plots import write_markdown
+from h2h_opt.library.generate import random_layered
 from h2h_opt.solvers import SolveParams, solve
 
 

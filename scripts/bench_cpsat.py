@@ -13,10 +13,10 @@ import json
 import statistics
 
 from h2h_opt.evaluate import evaluate
-from h2h_opt.generate import random_layered
-from h2h_opt.report import write_markdown
+from h2h_opt.experiments.plots import write_markdown
+from h2h_opt.library.generate import random_layered
+from h2h_opt.library.zoo import reference_example
 from h2h_opt.solvers import SolveParams, solve
-from h2h_opt.zoo import reference_example
 
 
 def run(inst, limit: float) -> dict:

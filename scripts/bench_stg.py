@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from h2h_opt.evaluate import evaluate
+from h2h_opt.experiments.plots import write_markdown
 from h2h_opt.io import read_stg
-from h2h_opt.report import write_markdown
 from h2h_opt.solvers import SolveParams, solve
 
 

@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from h2h_opt.dataflow import compare_with_maestro
-from h2h_opt.report import write_markdown
+from h2h_opt.experiments.plots import write_markdown
 
 
 def main() -> None:

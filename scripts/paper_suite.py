@@ -14,9 +14,9 @@ import time
 from collections import defaultdict
 
 from h2h_opt.evaluate import evaluate
-from h2h_opt.report import write_markdown
-from h2h_opt.suites import suite_instances
-from h2h_opt.zoo import BANDWIDTHS_GBPS, SYSTEMS, WORKLOADS
+from h2h_opt.experiments.plots import write_markdown
+from h2h_opt.library.suites import suite_instances
+from h2h_opt.library.zoo import BANDWIDTHS_GBPS, SYSTEMS, WORKLOADS
 
 
 def main() -> None:

@@ -12,10 +12,10 @@ import time
 
 from h2h_opt.cost import compile_tables
 from h2h_opt.evaluate import evaluate
-from h2h_opt.report import write_markdown
+from h2h_opt.experiments.plots import write_markdown
+from h2h_opt.library.zoo import reference_example
 from h2h_opt.solvers import solve
-from h2h_opt.solvers.h2h import h2h_steps
-from h2h_opt.zoo import reference_example
+from h2h_opt.solvers.heuristics.h2h import h2h_steps
 
 
 def main() -> None:

@@ -7,8 +7,9 @@ import math
 from typing import Any
 
 from h2h_opt.cost import compile_tables
-from h2h_opt.evaluate import asap, evaluate
+from h2h_opt.evaluate import evaluate
 from h2h_opt.model import Accelerator, Edge, Instance, Layer, Links, Options, System, Workload
+from h2h_opt.timing import asap
 
 
 def table_instance(

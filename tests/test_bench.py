@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from h2h_opt.bench import BenchSpec, load_results, run_bench
-from h2h_opt.generate import random_layered
+from h2h_opt.experiments.bench import BenchSpec, load_results, run_bench
 from h2h_opt.io import write_instance
+from h2h_opt.library.generate import random_layered
 
 SOLVERS = ("baseline", "h2h", "heft")
 
@@ -84,7 +84,7 @@ def test_rerun_of_a_finished_run_adds_nothing(instance_set, tmp_path):
 
 
 def test_a_crashing_worker_costs_only_its_pair(instance_set, tmp_path, monkeypatch):
-    import h2h_opt.bench as bench
+    import h2h_opt.experiments.bench as bench
 
     real = bench.run_pair
 
@@ -121,8 +121,8 @@ def test_dask_executor_matches_local(instance_set, tmp_path):
 
 
 def test_report_and_compare(instance_set, tmp_path, capsys):
-    from h2h_opt.bench_report import write_report
     from h2h_opt.cli import main
+    from h2h_opt.experiments.report import write_report
 
     files = tuple(str(p) for p in sorted(instance_set.glob("*.json")))[:2]
     run_bench(BenchSpec(files, ("baseline", "h2h", "cpsat"), 5.0), tmp_path / "r",

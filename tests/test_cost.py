@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from helpers import chain_instance
 
+from h2h_opt.comm import CommModel
 from h2h_opt.cost import compile_tables, layer_numbers, to_ticks, zhang_fpga15_time
+from h2h_opt.library.zoo import CNN_ACC_1, reference_example, zhang_accelerator
 from h2h_opt.model import Accelerator, Instance, Layer, ModelError, Options, System, Workload
-from h2h_opt.zoo import CNN_ACC_1, reference_example, zhang_accelerator
 
 
 def test_e1_check_value():
@@ -115,10 +116,10 @@ def test_to_ticks_rounds_up_but_not_float_noise():
 
 def test_full_latency_matches_definition():
     inst = chain_instance(3)
-    tab = compile_tables(inst)
-    # L1 on a0: t 1 + (W 10 + I 8 + O 4)/2 ; L2 on a1: 0.5 + (20 + 4 + 4)/4
-    assert tab.full_latency()[0, 0] == pytest.approx(1 + 22 / 2)
-    assert tab.full_latency()[1, 1] == pytest.approx(0.5 + 28 / 4)
+    full = CommModel(inst, compile_tables(inst)).full_busy()
+    # SPEC §7.1: L1 on a0: t 1 + (W 10 + I 8 + O 4)/2 ; L2 on a1: 0.5 + (20 + 4 + 4)/4
+    assert full[0, 0] == pytest.approx(1 + 22 / 2)
+    assert full[1, 1] == pytest.approx(0.5 + 28 / 4)
 
 
 def test_zhang_accelerator_reference_energy_rule():

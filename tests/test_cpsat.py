@@ -10,11 +10,11 @@ import pytest
 
 from h2h_opt.cost import compile_tables
 from h2h_opt.evaluate import evaluate
-from h2h_opt.generate import random_layered
 from h2h_opt.io import read_stg
+from h2h_opt.library.generate import random_layered
+from h2h_opt.library.zoo import reference_example
 from h2h_opt.solvers import SolveParams, SolverError, solve
-from h2h_opt.solvers.cpsat import _Model
-from h2h_opt.zoo import reference_example
+from h2h_opt.solvers.exact.cpsat import _Model
 
 STG = Path(__file__).parent / "data" / "stg"
 HEURISTICS = ["baseline", "h2h", "h2h_plus", "heft"]
@@ -60,7 +60,7 @@ def test_resolve_clears_old_hints():
     tab = compile_tables(inst)
     mdl = _Model(inst, tab)
     mdl.build(mdl.horizon(None))
-    from h2h_opt.solvers._exact import hint_plan as _hint_plan
+    from h2h_opt.solvers.exact.ticks import hint_plan as _hint_plan
 
     for solver in ("heft", "h2h"):
         mdl.hint(*_hint_plan(inst, solve(inst, solver).schedule))
@@ -147,7 +147,7 @@ def test_load_relaxation_is_the_least_largest_load(comm):
     assert round(solver.objective_value) == _min_max_load(inst)
     full = solve(inst, "cpsat", SolveParams(time_limit_s=20, options={"load_bound": False}))
     assert full.status.value == "optimal"
-    from h2h_opt.solvers._exact import tick_makespan
+    from h2h_opt.solvers.exact.ticks import tick_makespan
 
     assert solver.objective_value <= tick_makespan(inst, full.schedule)
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from h2h_opt.backbones import BACKBONES, Net
 from h2h_opt.cost import compile_tables
 from h2h_opt.dataflow import (
     DATAFLOWS,
@@ -16,7 +15,8 @@ from h2h_opt.dataflow import (
     conv_form,
     cycles_and_traffic,
 )
-from h2h_opt.zoo import mmmt_instance
+from h2h_opt.library.backbones import BACKBONES, Net
+from h2h_opt.library.zoo import mmmt_instance
 
 MAESTRO = Path(__file__).parent / "data" / "maestro" / "costs.csv"
 

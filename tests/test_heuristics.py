@@ -11,16 +11,12 @@ from helpers import chain_instance, table_instance
 
 from h2h_opt.cost import compile_tables
 from h2h_opt.evaluate import evaluate
-from h2h_opt.generate import random_layered
+from h2h_opt.library.generate import random_layered
+from h2h_opt.library.zoo import reference_example
 from h2h_opt.solvers import SolveParams, SolverError, solve
-from h2h_opt.solvers._heuristic import (
-    _knapsack,
-    _subset_sum,
-    comp_prioritised,
-    knapsack_residency,
-)
-from h2h_opt.solvers.h2h import h2h_steps
-from h2h_opt.zoo import reference_example
+from h2h_opt.solvers.heuristics.h2h import h2h_steps
+from h2h_opt.solvers.heuristics.knapsack import _knapsack, _subset_sum, knapsack_residency
+from h2h_opt.solvers.heuristics.list_mapping import comp_prioritised
 
 HEURISTICS = ["baseline", "h2h", "h2h_plus", "heft"]
 

@@ -9,8 +9,17 @@ from pathlib import Path
 import pytest
 
 from h2h_opt.cost import compile_tables
-from h2h_opt.importers import parse_gxl, read_gxl, read_maestro, read_onnx
-from h2h_opt.io import InputError, dump_instance, parse_instance, write_instance
+from h2h_opt.io import (
+    InputError,
+    dump_instance,
+    parse_gxl,
+    parse_instance,
+    read_gxl,
+    read_maestro,
+    write_instance,
+)
+from h2h_opt.io.onnx import read_onnx
+from h2h_opt.library.zoo import system_preset
 from h2h_opt.model import Accelerator, Instance, Layer, Options, System, Workload
 from h2h_opt.solvers import solve
 
@@ -155,7 +164,7 @@ def cnn_model(path: Path) -> None:
 
 def test_onnx_cnn_layers_and_shapes(tmp_path):
     cnn_model(tmp_path / "cnn.onnx")
-    inst = read_onnx(tmp_path / "cnn.onnx")
+    inst = read_onnx(tmp_path / "cnn.onnx", system_preset("hetero4", 1.25))
     got = [(layer.id, layer.op, dict(layer.shape)) for layer in inst.workload.layers]
     assert got == [
         ("conv1", "conv", {"M": 16, "N": 3, "R": 16, "C": 16, "K": 3, "S": 2, "P": 1}),
@@ -184,7 +193,7 @@ def test_onnx_lstm_and_matmul(tmp_path):
          numpy_helper.from_array(__import__("numpy").array([1], dtype="int64"), "ax")])
     path = tmp_path / "rnn.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
-    inst = read_onnx(path)
+    inst = read_onnx(path, system_preset("hetero4", 1.25))
     got = [(layer.id, layer.op, dict(layer.shape)) for layer in inst.workload.layers]
     assert got == [("lstm", "lstm", {"H": 32, "D": 8, "T": 20}),
                    ("proj", "matmul", {"m": 20, "k": 32, "n": 5, "weights": True})]
@@ -196,7 +205,7 @@ def test_malformed_onnx_is_one_clear_line(tmp_path, capsys):
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"\x00\x01 not a protobuf at all \xff")
     with pytest.raises(InputError, match="not a readable ONNX model") as err:
-        read_onnx(bad)
+        read_onnx(bad, system_preset("hetero4", 1.25))
     assert "\n" not in str(err.value)
     assert main(["import", "onnx", str(bad), "-o", str(tmp_path / "o.json")]) == 1
     err_text = capsys.readouterr().err

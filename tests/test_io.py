@@ -11,7 +11,7 @@ import pytest
 from helpers import chain_instance
 
 from h2h_opt.cost import compile_tables
-from h2h_opt.evaluate import asap, evaluate
+from h2h_opt.evaluate import evaluate
 from h2h_opt.io import (
     InputError,
     dump_instance,
@@ -25,9 +25,10 @@ from h2h_opt.io import (
     read_instance,
     read_stg,
 )
+from h2h_opt.library.zoo import reference_example
 from h2h_opt.model import Links
 from h2h_opt.result import SolveResult, SolveStatus, Termination
-from h2h_opt.zoo import reference_example
+from h2h_opt.timing import asap
 
 ROOT = Path(__file__).resolve().parents[1]
 STG = ROOT / "tests" / "data" / "stg"

@@ -9,10 +9,10 @@ import pytest
 from helpers import chain_instance
 
 from h2h_opt.evaluate import evaluate
-from h2h_opt.generate import agreement_instance, random_layered
+from h2h_opt.library.generate import agreement_instance, random_layered
+from h2h_opt.library.zoo import reference_example
 from h2h_opt.solvers import SolveParams, SolverError, solve
-from h2h_opt.solvers._exact import tick_makespan
-from h2h_opt.zoo import reference_example
+from h2h_opt.solvers.exact.ticks import tick_makespan
 
 HEURISTICS = ["baseline", "h2h", "h2h_plus", "heft"]
 # a fast share of the 30-instance agreement set (scripts/agreement.py runs all of it)

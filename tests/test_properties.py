@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from h2h_opt.cost import compile_tables
-from h2h_opt.evaluate import asap, evaluate
+from h2h_opt.evaluate import evaluate
 from h2h_opt.model import Links
+from h2h_opt.timing import asap
 
 
 @st.composite

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from h2h_opt.backbones import BACKBONES, Net
 from h2h_opt.cost import compile_tables
 from h2h_opt.evaluate import evaluate
 from h2h_opt.io import dump_instance, parse_instance
+from h2h_opt.library.backbones import BACKBONES, Net
+from h2h_opt.library.suites import suite_instances, write_suite
+from h2h_opt.library.zoo import SYSTEMS, WORKLOADS, mmmt_instance, mmmt_workload, system_preset
 from h2h_opt.solvers import solve
-from h2h_opt.suites import suite_instances, write_suite
-from h2h_opt.zoo import SYSTEMS, WORKLOADS, mmmt_instance, mmmt_workload, system_preset
 
 
 def backbone(name):

@@ -19,19 +19,29 @@ from ..result import SolveResult, SolveStatus, Termination
 from ..schedule import Schedule
 from .base import SolveParams, Solver, SolverError
 
-__all__ = ["SOLVERS", "SolveParams", "Solver", "SolverError", "get_solver", "solve"]
+__all__ = ["SOLVERS", "SolveParams", "Solver", "SolverError", "get_solver", "solve",
+           "solver_names"]
 
 log = logging.getLogger(__name__)
 
 #: name -> (module, class); modules are imported on first use.
 SOLVERS: dict[str, tuple[str, str]] = {
-    "baseline": ("h2h_opt.solvers.baseline", "BaselineSolver"),
-    "h2h": ("h2h_opt.solvers.h2h", "H2HSolver"),
-    "h2h_plus": ("h2h_opt.solvers.h2h", "H2HPlusSolver"),
-    "heft": ("h2h_opt.solvers.heft", "HeftSolver"),
-    "cpsat": ("h2h_opt.solvers.cpsat", "CpSatSolver"),
-    "milp": ("h2h_opt.solvers.milp", "MilpSolver"),
+    "baseline": ("h2h_opt.solvers.heuristics.baseline", "BaselineSolver"),
+    "h2h": ("h2h_opt.solvers.heuristics.h2h", "H2HSolver"),
+    "h2h_plus": ("h2h_opt.solvers.heuristics.h2h", "H2HPlusSolver"),
+    "heft": ("h2h_opt.solvers.heuristics.heft", "HeftSolver"),
+    "cpsat": ("h2h_opt.solvers.exact.cpsat", "CpSatSolver"),
+    "milp": ("h2h_opt.solvers.exact.milp", "MilpSolver"),
 }
+
+
+def solver_names(kind: str | None = None) -> list[str]:
+    """Registered solvers, optionally only those of one ``kind`` ("heuristic" or
+    "exact"); imports each backend to read its kind."""
+    if kind is None:
+        return list(SOLVERS)
+    return [name for name, (module, cls) in SOLVERS.items()
+            if getattr(importlib.import_module(module), cls).kind == kind]
 
 
 def get_solver(name: str) -> Solver:

@@ -60,6 +60,7 @@ class SolveParams:
 @runtime_checkable
 class Solver(Protocol):
     name: str
+    kind: str  # "heuristic" or "exact"
 
     def available(self) -> str | None:
         """``None`` if usable here, else the reason (e.g. a missing package)."""
@@ -76,6 +77,7 @@ class BaseSolver:
     """Defaults for backends that need no package and accept every instance."""
 
     name = "base"
+    kind = "heuristic"
 
     def available(self) -> str | None:
         return None

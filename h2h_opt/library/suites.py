@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ..model import Instance
 from .generate import random_layered
-from .model import Instance
 
 __all__ = ["SUITES", "suite_instances", "write_suite"]
 
@@ -95,8 +95,8 @@ def write_suite(name: str, out: str | Path, seed: int = 0,
                 params: dict[str, Any] | None = None,
                 progress: Callable[[int, int, str], None] | None = None) -> list[str]:
     """Write a suite's instances and its ``MANIFEST.json``; returns the paths."""
-    from .io import write_instance
-    from .result import versions
+    from ..io import write_instance
+    from ..result import versions
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cost import CostTables, to_ticks
-from ..evaluate import Retimer, asap, decision_indices, prev_from_orders
-from ..model import Instance
-from ..schedule import Schedule
+from ...comm import exact_support
+from ...cost import CostTables, to_ticks
+from ...model import Instance
+from ...schedule import Decision, Schedule, prev_from_orders
+from ...timing import Retimer, asap
 
 
 @dataclass
@@ -58,20 +59,13 @@ def tick_data(inst: Instance, tables: CostTables) -> TickData:
     )
 
 
-def exact_supports(inst: Instance) -> str | None:
-    """Why an exact model cannot take ``inst`` (None if it can): ``adjacent`` locality
-    under ``host`` would need successor variables per accelerator (SPEC §7.4)."""
-    if inst.options.comm == "host" and inst.options.locality == "adjacent":
-        return ("the exact models support comm 'host' with locality 'same_accelerator'"
-                " only ('adjacent' needs successor variables per accelerator); use a"
-                " heuristic or set options.locality")
-    return None
+exact_supports = exact_support
 
 
 def hint_plan(inst: Instance, s: Schedule) -> tuple[list[int], list[bool], list[list[int]]]:
     """A schedule as accelerator indices, residency flags and per-accelerator orders."""
-    x, r, orders = decision_indices(inst, s.mapping, s.residency, s.orders)
-    return x.tolist(), r.tolist(), orders
+    dec = Decision.from_schedule(inst, s)
+    return dec.x.tolist(), dec.r.tolist(), dec.orders
 
 
 class TickModel:
@@ -206,7 +200,7 @@ class TickModel:
 def tick_makespan(inst: Instance, s: Schedule) -> int:
     """The makespan of a schedule's decisions re-timed ASAP in whole ticks (SPEC §6):
     the unit in which the exact models state and prove their optima."""
-    from ..cost import compile_tables
+    from ...cost import compile_tables
 
     model = TickModel(inst, compile_tables(inst))
     return int(max(model.tick_times(*hint_plan(inst, s))[2], default=0))

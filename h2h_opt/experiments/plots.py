@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .cost import compile_tables
-from .evaluate import evaluate
-from .model import Instance
-from .schedule import Schedule
+from ..cost import compile_tables
+from ..evaluate import evaluate
+from ..model import Instance
+from ..schedule import Schedule
 
 __all__ = ["gantt", "save_gantt", "steps_table", "write_markdown"]
 
@@ -93,7 +93,7 @@ def steps_table(steps: list[dict[str, Any]]) -> str:
 
 def write_markdown(lines: list[str], path: str | Path) -> str:
     """Write a markdown report ending with the versions that produced it; return it."""
-    from .result import versions
+    from ..result import versions
 
     text = "\n".join([*lines, "", "Versions: " + ", ".join(
         f"{k} {v}" for k, v in versions().items())]) + "\n"

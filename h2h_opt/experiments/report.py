@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .bench import load_results
-from .report import write_markdown
+from .plots import write_markdown
 
 __all__ = ["summarise", "write_report"]
 
@@ -197,8 +197,8 @@ def write_report(run_dir: str | Path, out_dir: str | Path, gantt: str | None = N
                  if "h2h" in e["solvers"] and e["solvers"]["h2h"].get("schedule")]
         pick = max(cands, key=lambda r: r.get("layers") or 0, default=None)
     if pick is not None and pick.get("schedule") and Path(pick["schedule"]).exists():
-        from .io import read_instance, read_schedule
-        from .report import save_gantt
+        from ..io import read_instance, read_schedule
+        from .plots import save_gantt
 
         inst = read_instance(pick["instance_file"])
         save_gantt(inst, read_schedule(pick["schedule"]), out_dir / "gantt.png",

@@ -67,9 +67,9 @@ def run_pair(instance_path: str, solver: str, time_limit_s: float, seed: int,
     row: dict[str, Any] = {"instance_file": instance_path, "solver": solver,
                            "time_limit_s": time_limit_s, "seed": seed}
     try:
-        from .evaluate import evaluate
-        from .io import read_instance, write_schedule
-        from .solvers import SolveParams, solve
+        from ..evaluate import evaluate
+        from ..io import read_instance, write_schedule
+        from ..solvers import SolveParams, solve
 
         inst = read_instance(instance_path)
         row.update(instance=inst.name, layers=inst.num_layers, accelerators=inst.num_accs)
@@ -122,7 +122,7 @@ def _git_hash() -> str | None:
 
 
 def _run_info(spec: BenchSpec) -> dict[str, Any]:
-    from .result import versions
+    from ..result import versions
 
     return {"instances": list(spec.instances), "solvers": list(spec.solvers),
             "time_limit_s": spec.time_limit_s, "seed": spec.seed, "jobs": spec.jobs,

@@ -43,12 +43,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..cost import CostTables, compile_tables
-from ..model import Instance
-from ..result import SolveResult, SolveStatus, Termination
-from ..schedule import Schedule
-from ._exact import TickModel, exact_supports, hint_plan
-from .base import BaseSolver, SolveParams
+from ...cost import CostTables, compile_tables
+from ...model import Instance
+from ...result import SolveResult, SolveStatus, Termination
+from ...schedule import Schedule
+from ..base import BaseSolver, SolveParams
+from .ticks import TickModel, exact_supports, hint_plan
 
 
 def reachability(n: int, topo: tuple[int, ...], succs: Any) -> list[int]:
@@ -326,6 +326,7 @@ class MilpSolver(BaseSolver):
     """
 
     name = "milp"
+    kind = "exact"
     warm_start = "h2h"
 
     def available(self) -> str | None:

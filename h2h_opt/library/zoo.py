@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..model import Accelerator, Edge, Instance, Layer, Options, System, Workload
 from .backbones import Net, lstm_speech, mobilenet_v2, resnet18, resnet50
-from .model import Accelerator, Edge, Instance, Layer, Options, System, Workload
 
 __all__ = [
     "ACCELERATORS",

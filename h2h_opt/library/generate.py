@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .model import Accelerator, Edge, Instance, Layer, Links, Options, System, Workload
+from ..model import Accelerator, Edge, Instance, Layer, Links, Options, System, Workload
 
 __all__ = ["agreement_instance", "random_layered"]
 

@@ -42,12 +42,12 @@ from typing import Any
 import numpy as np
 from ortools.sat.python.cp_model import FEASIBLE, INFEASIBLE, MODEL_INVALID, OPTIMAL, UNKNOWN  # noqa: E402
 
-from ..cost import CostTables, compile_tables
-from ..model import Instance
-from ..result import SolveResult, SolveStatus, Termination
-from ..schedule import Schedule
-from ._exact import TickModel, exact_supports, hint_plan
-from .base import BaseSolver, SolveParams
+from ...cost import CostTables, compile_tables
+from ...model import Instance
+from ...result import SolveResult, SolveStatus, Termination
+from ...schedule import Schedule
+from ..base import BaseSolver, SolveParams
+from .ticks import TickModel, exact_supports, hint_plan
 
 #: Energy is scaled so that the largest possible total is about this many units.
 ENERGY_UNITS = 1e12
@@ -560,6 +560,7 @@ class CpSatSolver(BaseSolver):
     """
 
     name = "cpsat"
+    kind = "exact"
     warm_start = "h2h"
     #: share of the budget given to the first search before the load relaxation
     FIRST_SHARE = 0.1

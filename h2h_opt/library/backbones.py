@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Edge, Layer
+from ..model import Edge, Layer
 
 __all__ = ["BACKBONES", "Net"]
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import time
 
-from ..cost import compile_tables
-from ..model import Instance
-from ..result import SolveResult, SolveStatus, Termination
-from ..schedule import Schedule
-from ._heuristic import BASELINE_CAP, H2HEngine, comp_prioritised, plan_to_schedule
-from .base import BaseSolver, SolveParams
+from ...cost import compile_tables
+from ...model import Instance
+from ...result import SolveResult, SolveStatus, Termination
+from ...schedule import Schedule
+from ...timing import Timer
+from ..base import BaseSolver, SolveParams
+from .list_mapping import BASELINE_CAP, comp_prioritised
+
+__all__ = ["BaselineSolver"]
 
 
 class BaselineSolver(BaseSolver):
@@ -26,8 +29,7 @@ class BaselineSolver(BaseSolver):
         tables = compile_tables(inst)
         plan, stats = comp_prioritised(inst, tables, cap=int(params.options.get("cap",
                                                                                 BASELINE_CAP)))
-        timing = H2HEngine(inst, tables).timing(plan, "none")
-        sched = plan_to_schedule(inst, plan, timing.start, "none", solver=self.name)
+        sched, timing = Timer(inst, tables).schedule(plan, "none", solver=self.name)
         return SolveResult(
             inst.name, self.name, SolveStatus.FEASIBLE, Termination.COMPLETED, sched,
             objective=timing.makespan if inst.options.objective == "latency" else None,

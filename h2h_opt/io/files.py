@@ -1,15 +1,14 @@
-"""Versioned JSON for instances, schedules and results; importers (STG, cost CSV).
+"""Versioned JSON for instances, schedules and results.
 
 Layered as in VRPLIB: ``parse_*``/``dump_*`` work on dicts, ``read_*``/``write_*``
 on files.  Every file carries ``format_version``.  Instance files are first
 checked against the published JSON Schema (``instances/schema.json``, the same
-as ``h2h_opt/schema/instance.schema.json``) so that structural errors name their
+as ``h2h_opt/io/instance.schema.json``) so that structural errors name their
 JSON path; the model's own validation then names the offending id.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections.abc import Mapping
@@ -18,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .model import (
+from ..model import (
     Accelerator,
     Edge,
     Instance,
@@ -30,8 +29,8 @@ from .model import (
     Workload,
     thaw,
 )
-from .result import SolveResult, SolveStatus, Termination
-from .schedule import Schedule
+from ..result import SolveResult, SolveStatus, Termination
+from ..schedule import Schedule
 
 __all__ = [
     "FORMAT_VERSION",
@@ -39,18 +38,15 @@ __all__ = [
     "dump_instance",
     "dump_result",
     "dump_schedule",
-    "import_cost_csv",
     "instance_schema",
     "load_json",
     "parse_instance",
     "parse_result",
     "parse_schedule",
-    "parse_stg",
-    "replace_cost_tables",
     "read_instance",
     "read_result",
     "read_schedule",
-    "read_stg",
+    "read_text",
     "write_instance",
     "write_json",
     "write_result",
@@ -104,7 +100,7 @@ def write_json(data: Any, path: str | Path) -> None:
 @lru_cache(maxsize=1)
 def instance_schema() -> dict[str, Any]:
     """The JSON Schema of instance files (draft 2020-12)."""
-    text = resources.files("h2h_opt").joinpath("schema/instance.schema.json").read_text("utf-8")
+    text = resources.files("h2h_opt").joinpath("io/instance.schema.json").read_text("utf-8")
     return dict(json.loads(text))
 
 
@@ -202,7 +198,7 @@ def parse_instance(doc: Any) -> Instance:
     options = Options(**{k: opts[k] for k in ("comm", "locality", "objective", "element_bytes",
                                                "tick_s") if k in opts})
     inst = Instance(doc["name"], Workload(layers, edges), System(accs, links), options)
-    from .cost import compile_tables  # cost-model parameters are validated by compiling
+    from ..cost import compile_tables  # cost-model parameters are validated by compiling
 
     compile_tables(inst)
     return inst
@@ -440,130 +436,11 @@ def read_result(path: str | Path) -> SolveResult:
 def write_result(res: SolveResult, path: str | Path) -> None:
     write_json(dump_result(res), path)
 
-
-# --------------------------------------------------------------------------- importers
-
-
-def parse_stg(text: str, procs: int, name: str = "stg") -> Instance:
-    """Standard Task Graph Set format (Tobita & Kasahara 2002) as an instance.
-
-    ``P|prec|Cmax``: ``procs`` identical processors, ``p2p`` with zero delays
-    (no links), every task's cost its compute time in time units (``tick_s = 1``).
-    The dummy entry and exit tasks (0 and n+1) are dropped; they cost 0.
-    """
-    if isinstance(procs, bool) or not isinstance(procs, int) or procs < 1:
-        raise InputError(f"--procs: must be a positive integer, got {procs!r}")
-    lines = [ln.split() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-    if not lines:
-        raise InputError("STG: empty file")
-    try:
-        n = int(lines[0][0])
-    except ValueError:
-        raise InputError(f"STG line 1: expected the task count, got {lines[0][0]!r}") from None
-    if len(lines) < n + 3:
-        raise InputError(f"STG: expected {n + 2} task lines, found {len(lines) - 1}")
-    costs: dict[int, int] = {}
-    edges: list[tuple[int, int]] = []
-    for row_no, row in enumerate(lines[1: n + 3], start=2):
-        try:
-            tid, cost, npred, *preds = (int(x) for x in row)
-        except ValueError:
-            raise InputError(f"STG line {row_no}: non-integer field in {' '.join(row)!r}") from None
-        if len(preds) != npred:
-            raise InputError(f"STG line {row_no}: task {tid} declares {npred} predecessors,"
-                             f" lists {len(preds)}")
-        if cost < 0:
-            raise InputError(f"STG line {row_no}: task {tid} has negative cost {cost}")
-        costs[tid] = cost
-        edges.extend((p, tid) for p in preds)
-    real = [t for t in range(1, n + 1)]
-    for t in real:
-        if t not in costs:
-            raise InputError(f"STG: task {t} is missing")
-    layers = tuple(Layer(id=f"T{t}", op="task", model="stg") for t in real)
-    ed = tuple(Edge(f"T{u}", f"T{v}") for u, v in edges if 1 <= u <= n and 1 <= v <= n)
-    times = {f"T{t}": float(costs[t]) for t in real}
-    accs = tuple(Accelerator(id=f"P{p + 1}", ops=frozenset({"task"}),
-                             cost_model={"kind": "table", "time_s": times})
-                 for p in range(procs))
-    return Instance(name, Workload(layers, ed), System(accs, None),
-                    Options(comm="p2p", tick_s=1.0))
-
-
-def read_stg(path: str | Path, procs: int) -> Instance:
+def read_text(path: str | Path) -> str:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
-    try:
-        return parse_stg(text, procs, name=f"{p.stem}-p{procs}")
-    except ModelError as exc:
-        raise InputError(f"{p}: {exc}") from None
-
-
-def import_cost_csv(inst: Instance, path: str | Path) -> Instance:
-    """Replace cost models by ``table`` models read from a CSV file.
-
-    Columns: ``layer,accelerator,time_s`` and optionally ``energy_j`` (default
-    ``P_a·t``).  Accelerators named in the file get a table model with its rows;
-    others keep theirs.  Unknown ids are errors naming the row.
-    """
-    p = Path(path)
-    try:
-        fh = p.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
-    tables: dict[str, dict[str, dict[str, float]]] = {}
-    with fh:
-        reader = csv.DictReader(fh)
-        cols = set(reader.fieldnames or ())
-        missing = {"layer", "accelerator", "time_s"} - cols
-        if missing:
-            raise InputError(f"{p}: missing column(s) {', '.join(sorted(missing))}")
-        for row_no, row in enumerate(reader, start=2):
-            lid, acc = row["layer"], row["accelerator"]
-            if lid not in inst.workload.index:
-                raise InputError(f"{p} line {row_no}: unknown layer {lid!r}")
-            if acc not in inst.system.index:
-                raise InputError(f"{p} line {row_no}: unknown accelerator {acc!r}")
-            entry = tables.setdefault(acc, {"time_s": {}, "energy_j": {}})
-            for key in ("time_s", "energy_j"):
-                raw = (row.get(key) or "").strip()
-                if not raw:
-                    if key == "time_s":
-                        raise InputError(f"{p} line {row_no}: empty time_s")
-                    continue
-                try:
-                    val = float(raw)
-                except ValueError:
-                    raise InputError(f"{p} line {row_no}: {key} {raw!r} is not a number") from None
-                if not math.isfinite(val) or val < 0:
-                    raise InputError(f"{p} line {row_no}: {key} must be finite and >= 0,"
-                                     f" got {raw!r}")
-                entry[key][lid] = val
-    return replace_cost_tables(inst, tables, str(p))
-
-
-def replace_cost_tables(inst: Instance, tables: dict[str, dict[str, dict[str, float]]],
-                        where: str) -> Instance:
-    """``inst`` with the accelerators named in ``tables`` given ``table`` cost models
-    (``{acc: {"time_s": {layer: s}, "energy_j": {layer: J}}}``); the result is
-    compiled once so that a missing cost is reported against ``where``."""
-    accs = []
-    for a in inst.system.accelerators:
-        if a.id in tables:
-            cm: dict[str, Any] = {"kind": "table", "time_s": tables[a.id]["time_s"]}
-            if tables[a.id]["energy_j"]:
-                cm["energy_j"] = tables[a.id]["energy_j"]
-            a = Accelerator(a.id, a.ops, cm, a.power_w, a.weight_capacity_bytes,
-                            a.host_bandwidth_bps, a.link_energy_jpb)
-        accs.append(a)
-    out = Instance(inst.name, inst.workload, System(tuple(accs), inst.system.links), inst.options)
-    from .cost import compile_tables
-
-    try:
-        compile_tables(out)
-    except ModelError as exc:
-        raise InputError(f"{where}: {exc}") from None
-    return out
+    except UnicodeDecodeError:
+        raise InputError(f"{p}: not a UTF-8 text file") from None

@@ -1,0 +1,420 @@
+"""SPEC §4, once: what a decision moves, how long it keeps each accelerator busy, what it
+delays and what it costs in energy.
+
+Every solver and the evaluator take these numbers from here; outside this module only
+the exact backends look at the comm mode, where they create variables that exist in
+one mode only.
+
+* :func:`transfers` — which edges are local (E3/E4 locality rules) and the bytes each
+  layer reads and writes over its host link; the p2p link delays (E7).
+* :func:`durations` — busy times in seconds: E2-E4 (``host``) or E6 (``p2p``).
+* :func:`energy` — E11 in joules.
+* :class:`CommModel` — the same physics for code that builds a decision piece by
+  piece: the all-paid busy time of SPEC §7.1, the busy time of a layer placed beside
+  already-placed predecessors (list schedulers), mean costs (HEFT ranks), and the
+  coefficient tables in integer ticks and joules (:class:`LayerTerms`) that the exact
+  models turn into constraints and that give a mapping's tick busy times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from .cost import CostTables, to_ticks
+from .model import Instance, ModelError
+
+__all__ = [
+    "CommModel",
+    "Durations",
+    "LayerTerms",
+    "ReadTerm",
+    "durations",
+    "energy",
+    "exact_support",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class Durations:
+    """Busy-time components per layer (seconds) and per-edge transfer facts.
+
+    ``busy = compute + weight_load + read + write`` (E2–E4, host) or
+    ``compute + weight_load`` (E6, p2p); ``edge_delay`` is ``c_uv`` of E7 (0 in host);
+    ``in_bytes``/``out_bytes`` cross the host link (E3/E4; 0 in p2p).
+    """
+
+    busy: np.ndarray
+    compute: np.ndarray
+    weight_load: np.ndarray
+    read: np.ndarray
+    write: np.ndarray
+    in_bytes: np.ndarray
+    out_bytes: np.ndarray
+    edge_local: np.ndarray
+    edge_delay: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Transfers:
+    """What a decision moves: ``edge_local`` (E), host-link bytes read and written per
+    layer (V; E3, E4) and the link delay of every edge in seconds (E; E7)."""
+
+    edge_local: np.ndarray
+    in_bytes: np.ndarray
+    out_bytes: np.ndarray
+    edge_delay: np.ndarray
+
+
+def transfers(tables: CostTables, comm: str, locality: str, x: np.ndarray,
+              prev: np.ndarray) -> Transfers:
+    """The transfers of mapping ``x`` with per-accelerator predecessors ``prev``.
+
+    host (SPEC §4.1)::
+
+        in(v)  = I_v for a source, else Σ d_uv over non-local in-edges      (E3)
+        out(v) = O_v if v is a sink or has a non-local out-edge, else 0      (E4)
+
+    with ``local(u,v)`` per ``locality``: ``same_accelerator`` ⇔ ``x(u)=x(v)``;
+    ``adjacent`` ⇔ additionally ``u`` runs right before ``v``; ``none`` never.
+
+    p2p (SPEC §4.2): nothing crosses the host link but weights, and
+    ``c_uv = 0 if x(u)=x(v) else λ[x(u)][x(v)] + d_uv/bw[x(u)][x(v)]``   (E7)
+    """
+    n = tables.num_layers
+    src, dst, d = tables.edge_src, tables.edge_dst, tables.edge_bytes
+    same = x[src] == x[dst]
+    if comm == "host":
+        if locality == "same_accelerator":
+            local = same
+        elif locality == "adjacent":
+            local = same & (prev[dst] == src)
+        elif locality == "none":
+            local = np.zeros(len(src), dtype=bool)
+        else:
+            raise ModelError(f"unknown locality {locality!r}")
+        remote = ~local
+        has_pred = np.bincount(dst, minlength=n) > 0
+        has_succ = np.bincount(src, minlength=n) > 0
+        in_b = np.where(has_pred, np.bincount(dst, weights=d * remote, minlength=n),
+                        tables.input_bytes)
+        remote_out = np.bincount(src, weights=remote.astype(float), minlength=n) > 0
+        out_b = np.where(~has_succ | remote_out, tables.output_bytes, 0.0)
+        return Transfers(local, in_b, out_b, np.zeros(len(src)))
+    if comm == "p2p":
+        xs, xd = x[src], x[dst]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            delay = np.where(same, 0.0, tables.link_latency[xs, xd] + d / tables.link_bw[xs, xd])
+        zero = np.zeros(n)
+        return Transfers(same, zero, zero, delay)
+    raise ModelError(f"unknown comm {comm!r}")
+
+
+def durations(tables: CostTables, comm: str, locality: str, x: np.ndarray, r: np.ndarray,
+              prev: np.ndarray) -> Durations:
+    """Busy times of every layer for mapping ``x``, residency ``r`` and orders ``prev``::
+
+        L(v) = t[v,a] + (1-r(v))·W_v/B_a + in(v)/B_a + out(v)/B_a    (E2-E4; host)
+        L(v) = t[v,a] + (1-r(v))·W_v/B_a                              (E6; p2p)
+
+    with ``in``/``out``/``c_uv`` from :func:`transfers`.
+    """
+    tr = transfers(tables, comm, locality, x, prev)
+    bw = tables.host_bw[x]
+    compute = tables.t[np.arange(tables.num_layers), x]
+    weight_load = np.where(r, 0.0, tables.weight_bytes) / bw
+    read, write = tr.in_bytes / bw, tr.out_bytes / bw
+    busy = compute + weight_load + read + write
+    return Durations(busy, compute, weight_load, read, write, tr.in_bytes, tr.out_bytes,
+                     tr.edge_local, tr.edge_delay)
+
+
+def energy(tables: CostTables, comm: str, x: np.ndarray, r: np.ndarray,
+           dur: Durations) -> float:
+    """Energy E11: compute energy plus data movement::
+
+        Σ_v e[v,x(v)] + Σ_v ε_x(v)·((1-r(v))·W_v + in(v) + out(v))
+          + Σ_{(u,v) not local} ε[x(u)][x(v)]·d_uv          (link term; p2p only)
+
+    Under host ``in``/``out`` are E3/E4's bytes and no link is used; under p2p nothing
+    crosses the host link but weights, and every edge between two accelerators pays
+    its link energy.
+    """
+    idx = np.arange(tables.num_layers)
+    comp = float(np.sum(tables.e[idx, x]))
+    moved = np.where(r, 0.0, tables.weight_bytes) + dur.in_bytes + dur.out_bytes
+    total = comp + float(np.sum(tables.host_energy[x] * moved))
+    if comm == "p2p":
+        src, dst = tables.edge_src, tables.edge_dst
+        cross = x[src] != x[dst]
+        total += float(np.sum(tables.link_energy[x[src], x[dst]] * tables.edge_bytes * cross))
+    return total
+
+
+def exact_support(inst: Instance) -> str | None:
+    """Why an exact model cannot take ``inst`` (None if it can): ``adjacent`` locality
+    under ``host`` would need successor variables per accelerator (SPEC §7.4)."""
+    if inst.options.comm == "host" and inst.options.locality == "adjacent":
+        return ("the exact models support comm 'host' with locality 'same_accelerator'"
+                " only ('adjacent' needs successor variables per accelerator); use a"
+                " heuristic or set options.locality")
+    return None
+
+
+# --------------------------------------------------------------------------- term lists
+
+
+@dataclass(frozen=True)
+class ReadTerm:
+    """Edge ``k`` from producer ``u`` read over the host link (E3): paid when ``u`` does
+    not run on the consumer's accelerator."""
+
+    edge: int
+    producer: int
+    ticks: int
+    joules: float
+
+
+@dataclass(frozen=True)
+class LayerTerms:
+    """Busy time (ticks, rounded up per term, SPEC §6) and energy (joules) of layer ``v``
+    on accelerator ``a`` as terms a model multiplies by its own variables::
+
+        L(v on a) = fixed + weight·(1 - r) + Σ_reads ticks·[x(u) ≠ a]
+                    + write·[some successor w ∉ a]
+        E(v on a) = the same with joules
+
+    ``fixed`` holds compute, the weight load, the source read and every transfer no
+    choice can avoid (reads from producers that cannot run on ``a``; the write of a
+    sink, or of a layer with a successor that cannot run on ``a``).  ``weight`` is
+    saved by residency, which is possible iff ``can_reside`` (``0 < W_v ≤ Cap_a``).
+    ``reads`` and ``write_succs`` are empty under p2p (E6).
+    """
+
+    fixed_ticks: int
+    fixed_joules: float
+    weight_ticks: int
+    weight_joules: float
+    can_reside: bool
+    reads: tuple[ReadTerm, ...]
+    write_ticks: int
+    write_joules: float
+    write_succs: tuple[int, ...]
+
+    def busy_ticks(self, on_same: Sequence[bool], succs_all_same: bool,
+                   resident: bool) -> int:
+        """Ticks of the terms that hold, given for each read whether its producer runs on
+        the same accelerator, whether every successor does, and residency."""
+        out = self.fixed_ticks + (0 if resident else self.weight_ticks)
+        out += sum(t.ticks for t, same in zip(self.reads, on_same, strict=True) if not same)
+        if self.write_succs and not succs_all_same:
+            out += self.write_ticks
+        return out
+
+
+class CommModel:
+    """The comm model of one instance for code that decides piece by piece.
+
+    Seconds: :meth:`full_busy` (SPEC §7.1), :meth:`placement`, :meth:`mean_busy` and
+    :meth:`mean_transfer` (HEFT, SPEC §7.3).  Ticks and joules: :attr:`terms`
+    (:class:`LayerTerms` per runnable pair), :attr:`delay_ticks` (E7 per edge and
+    accelerator pair) and :attr:`link_joules`, and :meth:`busy_ticks` of a mapping.
+    """
+
+    def __init__(self, inst: Instance, tables: CostTables) -> None:
+        self.inst, self.tables = inst, tables
+        self.host = inst.options.comm == "host"
+        wl = inst.workload
+        self.n, self.m = tables.num_layers, tables.num_accs
+        self.in_edges = wl.in_edges
+        self.succs = wl.succs
+        self.src: list[int] = tables.edge_src.tolist()
+        self.dst: list[int] = tables.edge_dst.tolist()
+        self.feasible = np.isfinite(tables.t)
+
+    # -- seconds -------------------------------------------------------------------------
+    def full_busy(self) -> np.ndarray:
+        """(V, A) busy time with every transfer paid and nothing resident (SPEC §7.1):
+        host ``t + (W + in_full + O)/B`` with ``in_full = I_v`` for a source and
+        ``Σ d_uv`` otherwise (E2-E4, nothing local); p2p ``t + W/B`` (E6, ``r = 0``;
+        delays are not charged while mapping computation first)."""
+        tab = self.tables
+        if not self.host:
+            return tab.t + (tab.weight_bytes[:, None] / tab.host_bw[None, :])
+        n = self.n
+        summed = np.bincount(tab.edge_dst, weights=tab.edge_bytes, minlength=n)
+        has_pred = np.bincount(tab.edge_dst, minlength=n) > 0
+        in_full = np.where(has_pred, summed, tab.input_bytes)
+        moved = tab.weight_bytes + in_full + tab.output_bytes
+        return tab.t + moved[:, None] / tab.host_bw[None, :]
+
+    @cached_property
+    def _lists(self) -> tuple[list[list[float]], list[float], list[float], list[float],
+                              list[float], list[float]]:
+        tab = self.tables
+        return (tab.t.tolist(), (1.0 / tab.host_bw).tolist(), tab.weight_bytes.tolist(),
+                tab.output_bytes.tolist(), tab.input_bytes.tolist(), tab.edge_bytes.tolist())
+
+    def placement(self, v: int, a: int, x: Sequence[int]) -> tuple[float, list[float]]:
+        """Busy time of ``v`` on ``a`` with its predecessors placed as in ``x``, and the
+        delay after each in-edge's producer finishes (list order of ``in_edges[v]``).
+
+        host: E2 with nothing resident, E3 reads from producers on other accelerators
+        (``I_v`` for a source), and E4's write of ``O_v`` (successors are not placed yet,
+        so the write is assumed); delays 0.  p2p: E6 with nothing resident; E7 delays.
+        """
+        t, inv_b, wload, out_b, in_b, ebytes = self._lists
+        dur = t[v][a] + wload[v] * inv_b[a]
+        edges = self.in_edges[v]
+        if self.host:
+            if not edges:
+                dur += in_b[v] * inv_b[a]
+            for k in edges:
+                if x[self.src[k]] != a:
+                    dur += ebytes[k] * inv_b[a]
+            return dur + out_b[v] * inv_b[a], [0.0] * len(edges)
+        lat, lbw = self.tables.link_latency, self.tables.link_bw
+        delays = []
+        for k in edges:
+            b = x[self.src[k]]
+            delays.append(0.0 if b == a else lat[b, a] + ebytes[k] / lbw[b, a])
+        return dur, delays
+
+    def mean_busy(self) -> np.ndarray:
+        """(V,) mean over the accelerators that run ``v`` of its busy time with nothing
+        resident and nothing local among its own edges: ``t + W/B`` (+ ``I_v/B`` for a
+        source and ``O_v/B`` for a sink under host; the transfers of inner edges are
+        :meth:`mean_transfer`'s)."""
+        tab = self.tables
+        inv_b = 1.0 / tab.host_bw
+        base = np.where(self.feasible, tab.t + tab.weight_bytes[:, None] * inv_b[None, :],
+                        np.nan)
+        if self.host:
+            n = self.n
+            has_pred = np.bincount(tab.edge_dst, minlength=n) > 0
+            has_succ = np.bincount(tab.edge_src, minlength=n) > 0
+            extra = np.where(has_pred, 0.0, tab.input_bytes) \
+                + np.where(has_succ, 0.0, tab.output_bytes)
+            base = base + extra[:, None] * inv_b[None, :]
+        return np.nanmean(base, axis=1)
+
+    def mean_transfer(self, k: int) -> float:
+        """Mean cost of edge ``k`` over the distinct accelerator pairs its ends can run
+        on: ``d·(1/B_a + 1/B_b)`` (host: a write and a read, E3/E4) or
+        ``λ[a][b] + d/bw[a][b]`` (p2p, E7); 0 when no such pair exists."""
+        tab = self.tables
+        u, v = self.src[k], self.dst[k]
+        pa, pb = np.flatnonzero(self.feasible[u]), np.flatnonzero(self.feasible[v])
+        pairs = [(a, b) for a in pa for b in pb if a != b]
+        if not pairs:
+            return 0.0
+        d = tab.edge_bytes[k]
+        if self.host:
+            inv_b = 1.0 / tab.host_bw
+            vals = [d * (inv_b[a] + inv_b[b]) for a, b in pairs]
+        else:
+            vals = [tab.link_latency[a, b] + d / tab.link_bw[a, b] for a, b in pairs]
+        return float(np.mean(vals))
+
+    # -- ticks and joules ----------------------------------------------------------------
+    @cached_property
+    def tick_s(self) -> float:
+        return self.inst.options.tick_s
+
+    @cached_property
+    def delay_ticks(self) -> np.ndarray:
+        """(E, A, A) E7 delays in ticks, rounded up; 0 on the diagonal and under host."""
+        tab = self.tables
+        e = len(self.src)
+        delay = np.zeros((e, self.m, self.m), dtype=np.int64)
+        if not self.host and e:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sec = tab.link_latency[None, :, :] + tab.edge_bytes[:, None, None] \
+                    / tab.link_bw[None, :, :]
+            delay = to_ticks(sec, self.tick_s)
+            for a in range(self.m):
+                delay[:, a, a] = 0
+        return delay
+
+    def link_joules(self, k: int, a: int, b: int) -> float:
+        """E11's link energy of edge ``k`` from ``a`` to ``b`` (p2p; 0 under host)."""
+        if self.host or a == b:
+            return 0.0
+        return float(self.tables.link_energy[a, b] * self.tables.edge_bytes[k])
+
+    @cached_property
+    def compute_ticks(self) -> list[list[int]]:
+        """(V, A) compute time in ticks, ``-1`` where ``a`` does not run ``v``."""
+        return to_ticks(self.tables.t, self.tick_s).tolist()
+
+    @cached_property
+    def terms(self) -> dict[tuple[int, int], LayerTerms]:
+        """:class:`LayerTerms` of every pair ``(v, a)`` with ``a`` running ``v``."""
+        tab, tick = self.tables, self.tick_s
+        bw = tab.host_bw[None, :]
+        n = self.n
+        has_pred = np.bincount(tab.edge_dst, minlength=n) > 0
+        src_in = np.where(has_pred, 0.0, tab.input_bytes)
+        wl_t = to_ticks(tab.weight_bytes[:, None] / bw, tick).tolist()
+        src_t = to_ticks(src_in[:, None] / bw, tick).tolist()
+        read_t = to_ticks(tab.edge_bytes[:, None] / bw, tick).tolist()
+        write_t = to_ticks(tab.output_bytes[:, None] / bw, tick).tolist()
+        eps = tab.host_energy.tolist()
+        wb, ob, eb = tab.weight_bytes.tolist(), tab.output_bytes.tolist(), tab.edge_bytes.tolist()
+        src_b = src_in.tolist()
+        t = self.compute_ticks
+        out: dict[tuple[int, int], LayerTerms] = {}
+        for v in range(n):
+            for a in range(self.m):
+                if t[v][a] < 0:
+                    continue
+                fixed_t = t[v][a] + wl_t[v][a]
+                fixed_j = float(tab.e[v, a]) + eps[a] * wb[v]
+                reads: list[ReadTerm] = []
+                write_ticks, write_joules, write_succs = 0, 0.0, ()
+                if self.host:
+                    fixed_t += src_t[v][a]
+                    fixed_j += eps[a] * src_b[v]
+                    for k in self.in_edges[v]:
+                        u = self.src[k]
+                        rt, rj = read_t[k][a], eps[a] * eb[k]
+                        if t[u][a] < 0:  # u cannot run on a: always remote
+                            fixed_t, fixed_j = fixed_t + rt, fixed_j + rj
+                        elif rt or rj:
+                            reads.append(ReadTerm(k, u, rt, rj))
+                    succs = self.succs[v]
+                    if not succs or any(t[w][a] < 0 for w in succs):
+                        fixed_t += write_t[v][a]
+                        fixed_j += eps[a] * ob[v]
+                    elif write_t[v][a] or ob[v]:
+                        write_ticks, write_joules = write_t[v][a], eps[a] * ob[v]
+                        write_succs = tuple(succs)
+                out[v, a] = LayerTerms(
+                    fixed_ticks=fixed_t, fixed_joules=fixed_j,
+                    weight_ticks=wl_t[v][a], weight_joules=eps[a] * wb[v],
+                    can_reside=0 < wb[v] <= tab.capacity[a],
+                    reads=tuple(reads), write_ticks=write_ticks,
+                    write_joules=write_joules, write_succs=write_succs)
+        return out
+
+    def busy_ticks(self, x: Sequence[int], r: Sequence[bool]) -> list[int]:
+        """Tick busy time of every layer for mapping ``x`` and residency ``r`` under
+        ``same_accelerator`` locality: the terms of :attr:`terms` that hold."""
+        terms = self.terms
+        out = []
+        for v in range(self.n):
+            a = x[v]
+            lt = terms[v, a]
+            out.append(lt.busy_ticks([x[rt.producer] == a for rt in lt.reads],
+                                     all(x[w] == a for w in lt.write_succs),
+                                     bool(r[v]) and lt.can_reside))
+        return out
+
+    def edge_delays_ticks(self, x: Sequence[int]) -> list[float]:
+        """E7 delay of every edge in ticks for mapping ``x`` (0 under host)."""
+        d = self.delay_ticks
+        return [float(d[k, x[u], x[v]]) for k, (u, v) in enumerate(zip(self.src, self.dst,
+                                                                        strict=True))]

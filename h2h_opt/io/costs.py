@@ -1,0 +1,79 @@
+"""Cost tables from a CSV file (measured or exported numbers per layer and accelerator)."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Any
+
+from ..cost import compile_tables
+from ..model import Accelerator, Instance, ModelError, System
+from .files import InputError
+
+__all__ = ["import_cost_csv", "replace_cost_tables"]
+
+
+def import_cost_csv(inst: Instance, path: str | Path) -> Instance:
+    """Replace cost models by ``table`` models read from a CSV file.
+
+    Columns: ``layer,accelerator,time_s`` and optionally ``energy_j`` (default
+    ``P_a·t``).  Accelerators named in the file get a table model with its rows;
+    others keep theirs.  Unknown ids are errors naming the row.
+    """
+    p = Path(path)
+    try:
+        fh = p.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    tables: dict[str, dict[str, dict[str, float]]] = {}
+    with fh:
+        reader = csv.DictReader(fh)
+        cols = set(reader.fieldnames or ())
+        missing = {"layer", "accelerator", "time_s"} - cols
+        if missing:
+            raise InputError(f"{p}: missing column(s) {', '.join(sorted(missing))}")
+        for row_no, row in enumerate(reader, start=2):
+            lid, acc = row["layer"], row["accelerator"]
+            if lid not in inst.workload.index:
+                raise InputError(f"{p} line {row_no}: unknown layer {lid!r}")
+            if acc not in inst.system.index:
+                raise InputError(f"{p} line {row_no}: unknown accelerator {acc!r}")
+            entry = tables.setdefault(acc, {"time_s": {}, "energy_j": {}})
+            for key in ("time_s", "energy_j"):
+                raw = (row.get(key) or "").strip()
+                if not raw:
+                    if key == "time_s":
+                        raise InputError(f"{p} line {row_no}: empty time_s")
+                    continue
+                try:
+                    val = float(raw)
+                except ValueError:
+                    raise InputError(f"{p} line {row_no}: {key} {raw!r} is not a number") from None
+                if not math.isfinite(val) or val < 0:
+                    raise InputError(f"{p} line {row_no}: {key} must be finite and >= 0,"
+                                     f" got {raw!r}")
+                entry[key][lid] = val
+    return replace_cost_tables(inst, tables, str(p))
+
+
+def replace_cost_tables(inst: Instance, tables: dict[str, dict[str, dict[str, float]]],
+                        where: str) -> Instance:
+    """``inst`` with the accelerators named in ``tables`` given ``table`` cost models
+    (``{acc: {"time_s": {layer: s}, "energy_j": {layer: J}}}``); the result is
+    compiled once so that a missing cost is reported against ``where``."""
+    accs = []
+    for a in inst.system.accelerators:
+        if a.id in tables:
+            cm: dict[str, Any] = {"kind": "table", "time_s": tables[a.id]["time_s"]}
+            if tables[a.id]["energy_j"]:
+                cm["energy_j"] = tables[a.id]["energy_j"]
+            a = Accelerator(a.id, a.ops, cm, a.power_w, a.weight_capacity_bytes,
+                            a.host_bandwidth_bps, a.link_energy_jpb)
+        accs.append(a)
+    out = Instance(inst.name, inst.workload, System(tuple(accs), inst.system.links), inst.options)
+    try:
+        compile_tables(out)
+    except ModelError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    return out
