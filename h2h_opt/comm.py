@@ -183,14 +183,14 @@ class LayerTerms:
     """Busy time (ticks, rounded up per term, SPEC §6) and energy (joules) of layer ``v``
     on accelerator ``a`` as terms a model multiplies by its own variables::
 
-        L(v on a) = fixed + weight·(1 - r) + Σ_reads ticks·[x(u) ≠ a]
+        L(v on a) = fixed − weight·r + Σ_reads ticks·[x(u) ≠ a]
                     + write·[some successor w ∉ a]
         E(v on a) = the same with joules
 
     ``fixed`` holds compute, the weight load, the source read and every transfer no
     choice can avoid (reads from producers that cannot run on ``a``; the write of a
-    sink, or of a layer with a successor that cannot run on ``a``).  ``weight`` is
-    saved by residency, which is possible iff ``can_reside`` (``0 < W_v ≤ Cap_a``).
+    sink, or of a layer with a successor that cannot run on ``a``).  ``weight`` (E2's
+    load) is saved by residency, possible iff ``can_reside`` (``0 < W_v ≤ Cap_a``).
     ``reads`` and ``write_succs`` are empty under p2p (E6).
     """
 
@@ -208,7 +208,7 @@ class LayerTerms:
                    resident: bool) -> int:
         """Ticks of the terms that hold, given for each read whether its producer runs on
         the same accelerator, whether every successor does, and residency."""
-        out = self.fixed_ticks + (0 if resident else self.weight_ticks)
+        out = self.fixed_ticks - (self.weight_ticks if resident else 0)
         out += sum(t.ticks for t, same in zip(self.reads, on_same, strict=True) if not same)
         if self.write_succs and not succs_all_same:
             out += self.write_ticks
@@ -339,11 +339,19 @@ class CommModel:
                 delay[:, a, a] = 0
         return delay
 
+    @cached_property
+    def link_energy_jpb(self) -> np.ndarray:
+        """(A, A) E11's link energy per byte: ``ε[a][b]`` under p2p, 0 under host (whose
+        transfers cross the host links, E3/E4) and on the diagonal."""
+        out = np.zeros((self.m, self.m))
+        if not self.host:
+            out = np.array(self.tables.link_energy, dtype=float)
+            np.fill_diagonal(out, 0.0)
+        return out
+
     def link_joules(self, k: int, a: int, b: int) -> float:
-        """E11's link energy of edge ``k`` from ``a`` to ``b`` (p2p; 0 under host)."""
-        if self.host or a == b:
-            return 0.0
-        return float(self.tables.link_energy[a, b] * self.tables.edge_bytes[k])
+        """E11's link energy of edge ``k`` from ``a`` to ``b`` (0 under host)."""
+        return float(self.link_energy_jpb[a, b] * self.tables.edge_bytes[k])
 
     @cached_property
     def compute_ticks(self) -> list[list[int]]:
@@ -399,6 +407,14 @@ class CommModel:
                     reads=tuple(reads), write_ticks=write_ticks,
                     write_joules=write_joules, write_succs=write_succs)
         return out
+
+    def rounded_terms(self) -> int:
+        """Most rounded terms a chain of the combined graph can hold (SPEC §6): every
+        layer once, with compute, weight, source read, write and its reads (host) or
+        compute, weight and one incoming delay (p2p); each adds < 1 tick."""
+        if self.host:
+            return sum(4 + len(edges) for edges in self.in_edges)
+        return 3 * self.n
 
     def busy_ticks(self, x: Sequence[int], r: Sequence[bool]) -> list[int]:
         """Tick busy time of every layer for mapping ``x`` and residency ``r`` under

@@ -13,6 +13,7 @@ from h2h_opt.evaluate import evaluate
 from h2h_opt.io import read_stg
 from h2h_opt.library.generate import random_layered
 from h2h_opt.library.zoo import reference_example
+from h2h_opt.schedule import Decision
 from h2h_opt.solvers import SolveParams, SolverError, solve
 from h2h_opt.solvers.exact.cpsat import _Model
 
@@ -60,10 +61,8 @@ def test_resolve_clears_old_hints():
     tab = compile_tables(inst)
     mdl = _Model(inst, tab)
     mdl.build(mdl.horizon(None))
-    from h2h_opt.solvers.exact.ticks import hint_plan as _hint_plan
-
     for solver in ("heft", "h2h"):
-        mdl.hint(*_hint_plan(inst, solve(inst, solver).schedule))
+        mdl.hint(Decision.from_schedule(inst, solve(inst, solver).schedule))
         hinted = list(mdl.model.proto.solution_hint.vars)
         assert len(hinted) == len(set(hinted))
     num_vars = len(mdl.model.proto.variables)
@@ -125,7 +124,7 @@ def _min_max_load(inst):
             if any(r[v] and tab.weight_bytes[v] == 0 for v in range(mdl.n)) or any(
                     used[a] > tab.capacity[a] for a in range(mdl.m)):
                 continue
-            busy = mdl.durations_of(list(x), list(r))
+            busy = mdl.comm.busy_ticks(list(x), list(r))
             load = max(sum(busy[v] for v in range(mdl.n) if x[v] == a) for a in range(mdl.m))
             best = load if best is None else min(best, load)
     return best

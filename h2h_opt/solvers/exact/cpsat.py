@@ -45,9 +45,9 @@ from ortools.sat.python.cp_model import FEASIBLE, INFEASIBLE, MODEL_INVALID, OPT
 from ...cost import CostTables, compile_tables
 from ...model import Instance
 from ...result import SolveResult, SolveStatus, Termination
-from ...schedule import Schedule
+from ...schedule import Decision, Schedule
 from ..base import BaseSolver, SolveParams
-from .ticks import TickModel, exact_supports, hint_plan
+from .ticks import TickModel, exact_support
 
 #: Energy is scaled so that the largest possible total is about this many units.
 ENERGY_UNITS = 1e12
@@ -73,23 +73,20 @@ class _Model(TickModel):
 
     def build_assignment(self) -> None:
         """Assignment, residency and transfer literals, and every busy time as a linear
-        expression of them (E2-E4, E6, E9): what both the full model and the load
-        relaxation need."""
-        md, td, tab = self.model, self.td, self.tables
-        wl = self.inst.workload
-        n, m = self.n, self.m
-        feas = self.feas
+        expression of them (E2-E4, E6, E9) from the comm model's term lists: what both
+        the full model and the load relaxation need."""
+        md, tab, terms = self.model, self.tables, self.terms
+        n, m, feas = self.n, self.m, self.feas
         # assignment and residency (E9)
         self.x = {(v, a): md.new_bool_var(f"x_{v}_{a}") for v in range(n) for a in feas[v]}
         self.rx: dict[tuple[int, int], Any] = {}
         for v in range(n):
             md.add_exactly_one(self.x[v, a] for a in feas[v])
-            if tab.weight_bytes[v] > 0:
-                for a in feas[v]:
-                    if tab.weight_bytes[v] <= tab.capacity[a]:
-                        rv = md.new_bool_var(f"r_{v}_{a}")
-                        md.add_implication(rv, self.x[v, a])
-                        self.rx[v, a] = rv
+            for a in feas[v]:
+                if terms[v, a].can_reside:
+                    rv = md.new_bool_var(f"r_{v}_{a}")
+                    md.add_implication(rv, self.x[v, a])
+                    self.rx[v, a] = rv
         for a in range(m):
             items = [(v, rv) for (v, b), rv in self.rx.items() if b == a]
             if items and math.isfinite(tab.capacity[a]):
@@ -97,66 +94,52 @@ class _Model(TickModel):
                 cap = math.floor(tab.capacity[a])
                 if total > cap:
                     md.add(sum(math.ceil(tab.weight_bytes[v]) * rv for v, rv in items) <= cap)
-        # busy time L_v (E2-E4 host, E6 p2p)
+        # busy time L_v: the terms of LayerTerms, each on a literal implying x[v,a]
         self.y: dict[tuple[int, int], Any] = {}
         self.z: dict[tuple[int, int], Any] = {}
-        src = tab.edge_src.tolist()
-        terms: list[list[tuple[int, Any]]] = [[] for _ in range(n)]
+        busy_terms: list[list[tuple[int, Any]]] = [[] for _ in range(n)]
         acc_of: dict[int, int] = {}
         self._acc_of_literal = acc_of
-        for v in range(n):
-            for a in feas[v]:
-                xv = self.x[v, a]
-                acc_of[id(xv)] = a
-                terms[v].append((td.t[v][a] + td.wl[v][a], xv))
-                if (v, a) in self.rx:
-                    acc_of[id(self.rx[v, a])] = a
-                    terms[v].append((-td.wl[v][a], self.rx[v, a]))
-                if self.host:
-                    if td.src_read[v][a]:
-                        terms[v].append((td.src_read[v][a], xv))
-                    for k in wl.in_edges[v]:
-                        if td.read[k][a] == 0:
-                            continue
-                        u = src[k]
-                        xu = self.x.get((u, a))
-                        if xu is None:  # u cannot run on a: always remote
-                            terms[v].append((td.read[k][a], xv))
-                            continue
-                        yk = md.new_bool_var(f"y_{k}_{a}")
-                        md.add_implication(yk, xv)
-                        md.add_implication(yk, xu.Not())
-                        md.add_bool_or([xv.Not(), xu, yk])
-                        self.y[k, a] = yk
-                        acc_of[id(yk)] = a
-                        terms[v].append((td.read[k][a], yk))
-                    if td.write[v][a]:
-                        succ_on_a: list[Any] = [self.x.get((w, a)) for w in wl.succs[v]]
-                        if not wl.succs[v] or any(s is None for s in succ_on_a):
-                            terms[v].append((td.write[v][a], xv))
-                        else:
-                            zv = md.new_bool_var(f"z_{v}_{a}")
-                            md.add_implication(zv, xv)
-                            md.add_bool_or([s.Not() for s in succ_on_a] + [zv.Not()])
-                            for s_ in succ_on_a:
-                                md.add_bool_or([xv.Not(), s_, zv])
-                            self.z[v, a] = zv
-                            acc_of[id(zv)] = a
-                            terms[v].append((td.write[v][a], zv))
-        self.terms = terms
+        for (v, a), lt in terms.items():
+            xv = self.x[v, a]
+            acc_of[id(xv)] = a
+            busy_terms[v].append((lt.fixed_ticks, xv))
+            if (v, a) in self.rx:
+                acc_of[id(self.rx[v, a])] = a
+                busy_terms[v].append((-lt.weight_ticks, self.rx[v, a]))
+            for rt in lt.reads:  # E3: read when the producer runs elsewhere
+                xu = self.x[rt.producer, a]
+                yk = md.new_bool_var(f"y_{rt.edge}_{a}")
+                md.add_implication(yk, xv)
+                md.add_implication(yk, xu.Not())
+                md.add_bool_or([xv.Not(), xu, yk])
+                self.y[rt.edge, a] = yk
+                acc_of[id(yk)] = a
+                busy_terms[v].append((rt.ticks, yk))
+            if lt.write_succs:  # E4: write when some successor runs elsewhere
+                succ_on_a = [self.x[w, a] for w in lt.write_succs]
+                zv = md.new_bool_var(f"z_{v}_{a}")
+                md.add_implication(zv, xv)
+                md.add_bool_or([s.Not() for s in succ_on_a] + [zv.Not()])
+                for s_ in succ_on_a:
+                    md.add_bool_or([xv.Not(), s_, zv])
+                self.z[v, a] = zv
+                acc_of[id(zv)] = a
+                busy_terms[v].append((lt.write_ticks, zv))
+        self.busy_terms = busy_terms
 
     def build(self, horizon: int, symmetry: bool = True) -> None:
         self.build_assignment()
         self.horizon_ticks = horizon
-        md, td, tab = self.model, self.td, self.tables
+        md, tab = self.model, self.tables
         wl = self.inst.workload
-        n, m, feas, terms = self.n, self.m, self.feas, self.terms
+        n, m, feas, terms = self.n, self.m, self.feas, self.busy_terms
         src = tab.edge_src.tolist()
         self.start = [md.new_int_var(0, horizon, f"s_{v}") for v in range(n)]
         self.end = [md.new_int_var(0, horizon, f"f_{v}") for v in range(n)]
         self.busy = []
         for v in range(n):
-            lo = min(td.t[v][a] for a in feas[v])
+            lo = min(self.compute[v][a] for a in feas[v])
             hi = sum(c for c, _ in terms[v] if c > 0)
             lv = md.new_int_var(lo, max(lo, min(hi, horizon)), f"L_{v}")
             md.add(lv == sum(c * b for c, b in terms[v]))
@@ -177,17 +160,17 @@ class _Model(TickModel):
             whole = [md.new_interval_var(self.start[v], self.busy[v], self.end[v], f"w_{v}")
                      for v in range(n)]
             md.add_cumulative(whole, [1] * n, m)
-        # precedence (E5 host; E7 p2p)
+        # precedence E5, plus the E7 delay rows (the comm model's delays: none in host)
         dst = tab.edge_dst.tolist()
+        delay = self.comm.delay_ticks
         for k, (u, v) in enumerate(zip(src, dst, strict=True)):
             md.add(self.start[v] >= self.end[u])
-            if not self.host:
-                for a in feas[u]:
-                    for b in feas[v]:
-                        c = int(td.delay[k, a, b])
-                        if a != b and c > 0:
-                            md.add(self.start[v] >= self.end[u] + c).only_enforce_if(
-                                [self.x[u, a], self.x[v, b]])
+            for a in feas[u]:
+                for b in feas[v]:
+                    c = int(delay[k, a, b])
+                    if c > 0:
+                        md.add(self.start[v] >= self.end[u] + c).only_enforce_if(
+                            [self.x[u, a], self.x[v, b]])
         self.groups = self._identical_groups() if symmetry else []
         self._symmetry()
         self.makespan = md.new_int_var(0, horizon, "makespan")
@@ -203,7 +186,8 @@ class _Model(TickModel):
         own variable: its domain starts at what ``v`` costs on ``a`` at least, so the
         no-overlap of ``a`` reasons with accelerator-specific sizes."""
         md = self.model
-        own = [(c, lit) for c, lit in self.terms[v] if self._acc_of_literal[id(lit)] == a]
+        own = [(c, lit) for c, lit in self.busy_terms[v]
+               if self._acc_of_literal[id(lit)] == a]
         xv = self.x[v, a]
         fixed = sum(c for c, lit in own if lit is xv)
         lo = fixed + sum(c for c, lit in own if lit is not xv and c < 0)
@@ -232,7 +216,7 @@ class _Model(TickModel):
         out: list[list[list[tuple[int, Any]]]] = [[[] for _ in range(self.m)]
                                                  for _ in range(self.n)]
         for v in range(self.n):
-            for c, lit in self.terms[v]:
+            for c, lit in self.busy_terms[v]:
                 out[v][self._acc_of_literal[id(lit)]].append((c, lit))
         return out
 
@@ -273,19 +257,18 @@ class _Model(TickModel):
     def _identical_groups(self) -> list[list[int]]:
         """Accelerators with identical costs, memory and energy.  Under p2p, only when
         every link has the same delay and energy (then any relabelling is harmless)."""
-        td, tab = self.td, self.tables
-        if not self.host and self.m > 1:
+        tab, delay, link = self.tables, self.comm.delay_ticks, self.comm.link_energy_jpb
+        if self.m > 1:
             off = ~np.eye(self.m, dtype=bool)
-            if len(td.delay) and (td.delay[:, off] != td.delay[:, off][:, :1]).any():
+            if len(delay) and (delay[:, off] != delay[:, off][:, :1]).any():
                 return []
-            if (tab.link_energy[off] != tab.link_energy[off][0]).any():
+            if (link[off] != link[off][0]).any():
                 return []
         key: dict[Any, list[int]] = {}
         for a in range(self.m):
-            sig: Any = (tuple(row[a] for row in td.t), tuple(row[a] for row in td.wl),
-                        tuple(row[a] for row in td.read), tuple(row[a] for row in td.write),
-                        tuple(row[a] for row in td.src_read), float(tab.capacity[a]),
-                        float(tab.host_energy[a]), tuple(tab.e[:, a].tolist()))
+            sig: Any = (tuple(self.terms.get((v, a)) for v in range(self.n)),
+                        float(tab.capacity[a]), float(tab.host_energy[a]),
+                        tuple(tab.e[:, a].tolist()))
             key.setdefault(sig, []).append(a)
         return [g for g in key.values() if len(g) > 1]
 
@@ -315,40 +298,27 @@ class _Model(TickModel):
 
     def energy_expr(self) -> tuple[Any, float]:
         """E11 in integer units (coefficients floored: the bound stays a lower bound)."""
-        tab, wl = self.tables, self.inst.workload
-        src = tab.edge_src.tolist()
+        tab, terms = self.tables, self.terms
         coeffs: list[tuple[float, Any]] = []
         for (v, a), xv in self.x.items():
-            c = tab.e[v, a] + tab.host_energy[a] * tab.weight_bytes[v]
-            if self.host:
-                if not wl.in_edges[v]:
-                    c += tab.host_energy[a] * tab.input_bytes[v]
-                if not wl.succs[v] or any((w, a) not in self.x for w in wl.succs[v]):
-                    c += tab.host_energy[a] * tab.output_bytes[v]
-                for k in wl.in_edges[v]:
-                    if (src[k], a) not in self.x:
-                        c += tab.host_energy[a] * tab.edge_bytes[k]
-            coeffs.append((c, xv))
+            coeffs.append((terms[v, a].fixed_joules, xv))
         for (v, a), rv in self.rx.items():
-            coeffs.append((-tab.host_energy[a] * tab.weight_bytes[v], rv))
-        for (k, a), yk in self.y.items():
-            coeffs.append((tab.host_energy[a] * tab.edge_bytes[k], yk))
-        for (v, a), zv in self.z.items():
-            coeffs.append((tab.host_energy[a] * tab.output_bytes[v], zv))
-        pair_terms = []
-        if not self.host and not self.pairs:
+            coeffs.append((-terms[v, a].weight_joules, rv))
+        for (v, a), lt in terms.items():
+            coeffs.extend((rt.joules, self.y[rt.edge, a]) for rt in lt.reads)
+            if lt.write_succs:
+                coeffs.append((lt.write_joules, self.z[v, a]))
+        if not self.pairs:  # E11's link term (p2p): one literal per edge and pair
             md = self.model
-            dst = tab.edge_dst.tolist()
+            src, dst = tab.edge_src.tolist(), tab.edge_dst.tolist()
             for k, (u, v) in enumerate(zip(src, dst, strict=True)):
                 for a in self.feas[u]:
                     for b in self.feas[v]:
-                        c = tab.link_energy[a, b] * tab.edge_bytes[k]
-                        if a != b and c > 0:
+                        if self.comm.link_joules(k, a, b) > 0:
                             p = md.new_bool_var(f"p_{k}_{a}_{b}")
                             md.add_bool_or([self.x[u, a].Not(), self.x[v, b].Not(), p])
                             self.pairs[k, a, b] = p
-        for (k, a, b), p in self.pairs.items():
-            pair_terms.append((tab.link_energy[a, b] * tab.edge_bytes[k], p))
+        pair_terms = [(self.comm.link_joules(k, a, b), p) for (k, a, b), p in self.pairs.items()]
         coeffs += pair_terms
         top = sum(abs(c) for c, _ in coeffs) or 1.0
         scale = ENERGY_UNITS / top
@@ -378,17 +348,19 @@ class _Model(TickModel):
                 orders[a_new] = old[a_old]
         return x, orders
 
-    def hint(self, x: list[int], r: list[bool], orders: list[list[int]]) -> int:
-        """Clear old hints and hint every variable from a plan; returns its tick makespan.
+    def hint(self, dec: Decision) -> int:
+        """Clear old hints and hint every variable from a decision; returns its tick
+        makespan.
 
         Start times are re-timed ASAP in ticks with the model's own durations, so a
         hint of a feasible schedule is complete and feasible for the model.
         """
         md, tab, wl = self.model, self.tables, self.inst.workload
         md.clear_hints()
-        x, orders = self._relabel(x, orders)
-        r = [r[v] and (v, x[v]) in self.rx for v in range(self.n)]
-        busy, start, finish = self.tick_times(x, r, orders)
+        x, orders = self._relabel(dec.x.tolist(), dec.orders)
+        r = [bool(dec.r[v]) and (v, x[v]) in self.rx for v in range(self.n)]
+        busy, start, finish = self.tick_times(Decision(np.array(x), np.array(r, dtype=bool),
+                                                       orders))
         src, dst = tab.edge_src.tolist(), tab.edge_dst.tolist()
         for (v, a), xv in self.x.items():
             md.add_hint(xv, x[v] == a)
@@ -579,7 +551,7 @@ class CpSatSolver(BaseSolver):
         return None
 
     def supports(self, inst: Instance) -> str | None:
-        return exact_supports(inst)
+        return exact_support(inst)
 
     def solve(self, inst: Instance, params: SolveParams,
               initial: Schedule | None = None) -> SolveResult:
@@ -588,13 +560,13 @@ class CpSatSolver(BaseSolver):
         mdl = _Model(inst, tables)
         mdl.acc_sizes = params.flag("acc_sizes", False)
         mdl.prec_cuts = params.flag("prec_cuts", False)
-        plan = hint_plan(inst, initial) if initial is not None else None
+        plan = Decision.from_schedule(inst, initial) if initial is not None else None
         objective = inst.options.objective
         horizon = mdl.plan_horizon(plan)
         mdl.build(horizon, symmetry=params.flag("symmetry", True))
         if objective == "energy":
             mdl.energy_expr()
-        hint_makespan = mdl.hint(*plan) if plan is not None else None
+        hint_makespan = mdl.hint(plan) if plan is not None else None
         workers = params.workers or (8 if mdl.n <= 200 else 2)
         limit = 60.0 if params.time_limit_s is None else float(params.time_limit_s)
         solver = mdl.cp.CpSolver()
@@ -611,7 +583,7 @@ class CpSatSolver(BaseSolver):
                 field.extend(value)
             else:
                 setattr(sp, key, value)  # e.g. {"linearization_level": 2}
-        factor = mdl.td.tick
+        factor = mdl.tick
         if objective == "energy":
             factor = 1.0 / mdl.energy_expr()[1]
         progress = _Progress(params.progress, factor, t0)
@@ -626,7 +598,7 @@ class CpSatSolver(BaseSolver):
                 logfile.write(line + "\n")
 
         run = _Runner(solver, progress, emit)
-        info: dict[str, Any] = {"workers": workers, "tick_s": mdl.td.tick,
+        info: dict[str, Any] = {"workers": workers, "tick_s": mdl.tick,
                                 "horizon_ticks": horizon, "identical_groups": mdl.groups,
                                 "rounding": "every duration and delay rounded up to whole"
                                 " ticks; the bound is the rounded problem's, which may"
@@ -645,12 +617,12 @@ class CpSatSolver(BaseSolver):
                 proven = vals is not None and best_ms <= lb
                 bound = lb if vals is not None else None
                 if vals is not None:
-                    info["solver_makespan_s"] = best_ms * mdl.td.tick
+                    info["solver_makespan_s"] = best_ms * mdl.tick
                 if objective == "lex" and proven:
                     mdl.model.add(mdl.makespan <= best_ms)
                     energy, scale = mdl.energy_expr()
                     mdl.model.minimize(energy)
-                    mdl.hint(*vals)
+                    mdl.hint(vals)
                     status = run.solve(mdl.model, limit - (time.perf_counter() - t0),
                                        "energy_at_best_makespan")
                     if status in (OPTIMAL, FEASIBLE):
@@ -676,10 +648,9 @@ class CpSatSolver(BaseSolver):
         info["status_name"] = run.phases[-1]["status"] if run.phases else "UNKNOWN"
         info["wall_time_s"] = sum(p["time_s"] for p in run.phases)
         if vals is not None:
-            x, r, orders = vals
-            sched = mdl.schedule(x, r, orders, self.name)
+            sched = mdl.schedule(vals, self.name)
             # latency/lex: the makespan bound in ticks x tick (SPEC §6); energy: joules
-            bound_s = bound * mdl.td.tick if bound is not None and objective != "energy" \
+            bound_s = bound * mdl.tick if bound is not None and objective != "energy" \
                 else bound
             optimal = proven and params.rel_gap == 0
             return SolveResult(
@@ -777,7 +748,7 @@ class CpSatSolver(BaseSolver):
         return vals, best_ms or 0, lb
 
     @staticmethod
-    def _values(mdl: _Model, solver: Any) -> tuple[list[int], list[bool], list[list[int]]]:
+    def _values(mdl: _Model, solver: Any) -> Decision:
         x = [0] * mdl.n
         for (v, a), xv in mdl.x.items():
             if solver.boolean_value(xv):
@@ -789,4 +760,4 @@ class CpSatSolver(BaseSolver):
         orders: list[list[int]] = [[] for _ in range(mdl.m)]
         for v in sorted(range(mdl.n), key=lambda v: (start[v], end[v], v)):
             orders[x[v]].append(v)
-        return x, r, orders
+        return Decision(np.array(x, dtype=np.int64), np.array(r, dtype=bool), orders)

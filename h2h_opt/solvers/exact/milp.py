@@ -43,12 +43,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from ...cost import CostTables, compile_tables
 from ...model import Instance
 from ...result import SolveResult, SolveStatus, Termination
-from ...schedule import Schedule
+from ...schedule import Decision, Schedule
 from ..base import BaseSolver, SolveParams
-from .ticks import TickModel, exact_supports, hint_plan
+from .ticks import TickModel, exact_support
 
 
 def reachability(n: int, topo: tuple[int, ...], succs: Any) -> list[int]:
@@ -73,14 +75,14 @@ class _Milp(TickModel):
     def build(self, horizon: int) -> None:
         import pyomo.environ as pyo
 
-        td, tab, wl = self.td, self.tables, self.inst.workload
+        tab, wl, lterms = self.tables, self.inst.workload, self.terms
         n, m, feas = self.n, self.m, self.feas
         src, dst = tab.edge_src.tolist(), tab.edge_dst.tolist()
         md = pyo.ConcreteModel(name=self.inst.name)
         self.md, self.horizon_ticks = md, horizon
         pairs = [(v, a) for v in range(n) for a in feas[v]]
         md.x = pyo.Var(pairs, domain=pyo.Binary)
-        res = [(v, a) for v, a in pairs if 0 < tab.weight_bytes[v] <= tab.capacity[a]]
+        res = [(v, a) for v, a in pairs if lterms[v, a].can_reside]
         md.r = pyo.Var(res, domain=pyo.Binary)
         md.assign = pyo.Constraint(range(n), rule=lambda _, v: sum(
             md.x[v, a] for a in feas[v]) == 1)
@@ -92,41 +94,26 @@ class _Milp(TickModel):
                     and sum(tab.weight_bytes[v] for v in items) > tab.capacity[a]:
                 md.memory.add(sum(float(tab.weight_bytes[v]) * md.r[v, a] for v in items)
                               <= float(tab.capacity[a]))
-        # busy-time terms per (v, a): (coefficient, variable); E2-E4 / E6
-        terms: dict[tuple[int, int], list[tuple[float, Any]]] = {p: [] for p in pairs}
-        ykeys, zkeys = [], []
-        for v, a in pairs:
-            terms[v, a].append((td.t[v][a] + td.wl[v][a], md.x[v, a]))
-            if (v, a) in md.r:
-                terms[v, a].append((-td.wl[v][a], md.r[v, a]))
-            if not self.host:
-                continue
-            const = td.src_read[v][a]
-            for k in wl.in_edges[v]:
-                if td.read[k][a]:
-                    if td.t[src[k]][a] < 0:
-                        const += td.read[k][a]
-                    else:
-                        ykeys.append((k, a))
-            if td.write[v][a]:
-                if not wl.succs[v] or any(td.t[w][a] < 0 for w in wl.succs[v]):
-                    const += td.write[v][a]
-                else:
-                    zkeys.append((v, a))
-            if const:
-                terms[v, a].append((const, md.x[v, a]))
+        # busy-time terms per (v, a) from the comm model: (coefficient, variable)
+        ykeys = [(rt.edge, a) for (v, a), lt in lterms.items() for rt in lt.reads]
+        zkeys = [(v, a) for (v, a), lt in lterms.items() if lt.write_succs]
         md.y = pyo.Var(ykeys, bounds=(0, 1))
         md.z = pyo.Var(zkeys, bounds=(0, 1))
         md.reads = pyo.Constraint(ykeys, rule=lambda _, k, a: md.y[k, a] >= md.x[dst[k], a]
-                                 - md.x[src[k], a])
+                                  - md.x[src[k], a])
         md.writes = pyo.ConstraintList()
-        for v, a in zkeys:
-            for w in wl.succs[v]:
-                md.writes.add(md.z[v, a] >= md.x[v, a] - md.x[w, a])
-            terms[v, a].append((td.write[v][a], md.z[v, a]))
-        for k, a in ykeys:
-            terms[dst[k], a].append((td.read[k][a], md.y[k, a]))
-        self.terms = terms
+        terms: dict[tuple[int, int], list[tuple[float, Any]]] = {}
+        for (v, a), lt in lterms.items():
+            row: list[tuple[float, Any]] = [(lt.fixed_ticks, md.x[v, a])]
+            if (v, a) in md.r:
+                row.append((-lt.weight_ticks, md.r[v, a]))
+            row += [(rt.ticks, md.y[rt.edge, a]) for rt in lt.reads]
+            if lt.write_succs:
+                for w in lt.write_succs:
+                    md.writes.add(md.z[v, a] >= md.x[v, a] - md.x[w, a])
+                row.append((lt.write_ticks, md.z[v, a]))
+            terms[v, a] = row
+        self.busy_terms = terms
         # times: heads/tails bound every start; T ≥ critical path.  Time variables are
         # in units of ``unit`` ticks, a power of ten that keeps the horizon below 1e4
         # (HiGHS loses optimal solutions to tolerances with bounds near 1e9)
@@ -144,22 +131,21 @@ class _Milp(TickModel):
         md.s = pyo.Var(range(n), bounds=lambda _, v: (
             head[v] * sc, max(head[v], hz - tail[v] - least[v]) * sc))
         md.T = pyo.Var(bounds=(cp_bound * sc, hz * sc))
-        # p2p delays (E7)
+        # delays (E7) of the edges the comm model delays (none under host)
         edges = range(len(src))
-        delay: dict[int, Any] = {}
-        if not self.host:
-            md.c = pyo.Var(edges, bounds=(0, None))
-            md.delay = pyo.ConstraintList()
-            for k in edges:
-                u, v = src[k], dst[k]
-                for a in feas[u]:
-                    row = {b: int(td.delay[k, a, b]) for b in feas[v] if b != a}
-                    big = max(row.values(), default=0)
-                    if big > 0:
-                        md.delay.add(md.c[k] >= sum(c * sc * md.x[v, b]
-                                                    for b, c in row.items())
-                                     - big * sc * (1 - md.x[u, a]))
-                delay[k] = md.c[k]
+        ticks = self.comm.delay_ticks
+        delayed = [k for k in edges if len(ticks) and ticks[k].max() > 0]
+        md.c = pyo.Var(delayed, bounds=(0, None))
+        md.delay = pyo.ConstraintList()
+        for k in delayed:
+            u, v = src[k], dst[k]
+            for a in feas[u]:
+                row = {b: int(ticks[k, a, b]) for b in feas[v] if b != a}
+                big = max(row.values(), default=0)
+                if big > 0:
+                    md.delay.add(md.c[k] >= sum(c * sc * md.x[v, b] for b, c in row.items())
+                                 - big * sc * (1 - md.x[u, a]))
+        delay: dict[int, Any] = {k: md.c[k] for k in delayed}
         md.prec = pyo.Constraint(edges, rule=lambda _, k: md.s[dst[k]] >= md.s[src[k]]
                                  + busy[src[k]] + delay.get(k, 0))
         # no overlap (E8) for pairs the DAG leaves unordered
@@ -193,45 +179,38 @@ class _Milp(TickModel):
         """E11 in joules, with the same transfer variables as the busy times."""
         import pyomo.environ as pyo
 
-        md, tab, wl, td = self.md, self.tables, self.inst.workload, self.td
+        md, tab, terms = self.md, self.tables, self.terms
         src, dst = tab.edge_src.tolist(), tab.edge_dst.tolist()
         expr: Any = 0
         for (v, a), var in md.x.items():
-            eps = float(tab.host_energy[a])
-            c = float(tab.e[v, a]) + eps * float(tab.weight_bytes[v])
-            if self.host:
-                if not wl.in_edges[v]:
-                    c += eps * float(tab.input_bytes[v])
-                if not wl.succs[v] or any(td.t[w][a] < 0 for w in wl.succs[v]):
-                    c += eps * float(tab.output_bytes[v])
-                c += sum(eps * float(tab.edge_bytes[k]) for k in wl.in_edges[v]
-                         if td.t[src[k]][a] < 0)
-            expr += c * var
+            expr += terms[v, a].fixed_joules * var
         for (v, a), var in md.r.items():
-            expr -= float(tab.host_energy[a]) * float(tab.weight_bytes[v]) * var
-        for (k, a), var in md.y.items():
-            expr += float(tab.host_energy[a]) * float(tab.edge_bytes[k]) * var
-        for (v, a), var in md.z.items():
-            expr += float(tab.host_energy[a]) * float(tab.output_bytes[v]) * var
-        if not self.host:
-            keys = [(k, a, b) for k in range(len(src)) for a in self.feas[src[k]]
-                    for b in self.feas[dst[k]]
-                    if a != b and tab.link_energy[a, b] * tab.edge_bytes[k] > 0]
-            md.w = pyo.Var(keys, bounds=(0, 1))
-            md.link = pyo.Constraint(keys, rule=lambda _, k, a, b: md.w[k, a, b]
-                                     >= md.x[src[k], a] + md.x[dst[k], b] - 1)
-            for k, a, b in keys:
-                expr += float(tab.link_energy[a, b] * tab.edge_bytes[k]) * md.w[k, a, b]
+            expr -= terms[v, a].weight_joules * var
+        for (v, a), lt in terms.items():
+            for rt in lt.reads:
+                expr += rt.joules * md.y[rt.edge, a]
+            if lt.write_succs:
+                expr += lt.write_joules * md.z[v, a]
+        # E11's link term (p2p; the comm model gives 0 under host)
+        keys = [(k, a, b) for k in range(len(src)) for a in self.feas[src[k]]
+                for b in self.feas[dst[k]] if self.comm.link_joules(k, a, b) > 0]
+        md.w = pyo.Var(keys, bounds=(0, 1))
+        md.link = pyo.Constraint(keys, rule=lambda _, k, a, b: md.w[k, a, b]
+                                 >= md.x[src[k], a] + md.x[dst[k], b] - 1)
+        for k, a, b in keys:
+            expr += self.comm.link_joules(k, a, b) * md.w[k, a, b]
         return expr
 
     # -- start ---------------------------------------------------------------------------
-    def set_start(self, x: list[int], r: list[bool], orders: list[list[int]]) -> int:
-        """Give every variable the value of a plan (APPSI sends 0 for unset variables,
-        and HiGHS then drops the start); returns the plan's tick makespan."""
+    def set_start(self, dec: Decision) -> int:
+        """Give every variable the value of a decision (APPSI sends 0 for unset variables,
+        and HiGHS then drops the start); returns its tick makespan."""
         md, tab, wl = self.md, self.tables, self.inst.workload
         src, dst = tab.edge_src.tolist(), tab.edge_dst.tolist()
-        r = [r[v] and (v, x[v]) in md.r for v in range(self.n)]
-        busy, start, finish = self.tick_times(x, r, orders)
+        x = dec.x.tolist()
+        r = [bool(dec.r[v]) and (v, x[v]) in md.r for v in range(self.n)]
+        busy, start, finish = self.tick_times(Decision(dec.x, np.array(r, dtype=bool),
+                                                       dec.orders))
         for (v, a), var in md.x.items():
             var.set_value(int(x[v] == a))
         for (v, a), var in md.r.items():
@@ -246,17 +225,16 @@ class _Milp(TickModel):
             md.L[v].set_value(busy[v] / self.unit)
         for u, v in self.free:
             md.o[u, v].set_value(int((start[u], finish[u], u) < (start[v], finish[v], v)))
-        if not self.host:
-            for k in range(len(src)):
-                md.c[k].set_value(float(self.td.delay[k, x[src[k]], x[dst[k]]]) / self.unit)
-            for (k, a, b), var in md.w.items():
-                var.set_value(int(x[src[k]] == a and x[dst[k]] == b))
+        for k, var in md.c.items():
+            var.set_value(float(self.comm.delay_ticks[k, x[src[k]], x[dst[k]]]) / self.unit)
+        for (k, a, b), var in md.w.items():
+            var.set_value(int(x[src[k]] == a and x[dst[k]] == b))
         makespan = int(max(finish)) if finish else 0
         md.T.set_value(max(makespan / self.unit, md.T.lb))
         return makespan
 
     # -- extract -------------------------------------------------------------------------
-    def plan(self) -> tuple[list[int], list[bool], list[list[int]]]:
+    def plan(self) -> Decision:
         md = self.md
         x = [0] * self.n
         for (v, a), var in md.x.items():
@@ -268,7 +246,7 @@ class _Milp(TickModel):
         orders: list[list[int]] = [[] for _ in range(self.m)]
         for v in sorted(range(self.n), key=lambda v: (start[v], v)):
             orders[x[v]].append(v)
-        return x, r, orders
+        return Decision(np.array(x, dtype=np.int64), np.array(r, dtype=bool), orders)
 
 
 #: A row of HiGHS's branch-and-bound table: source, nodes, queue, leaves, explored %,
@@ -339,7 +317,7 @@ class MilpSolver(BaseSolver):
         return None
 
     def supports(self, inst: Instance) -> str | None:
-        return exact_supports(inst)
+        return exact_support(inst)
 
     def solve(self, inst: Instance, params: SolveParams,
               initial: Schedule | None = None) -> SolveResult:
@@ -353,14 +331,14 @@ class MilpSolver(BaseSolver):
         mdl = _Milp(inst, tables)
         mdl.load_cuts = params.flag("load_cuts", True)
         objective = inst.options.objective
-        plan = hint_plan(inst, initial) if initial is not None else None
+        plan = Decision.from_schedule(inst, initial) if initial is not None else None
         horizon = mdl.plan_horizon(plan)
         tb = time.perf_counter()
         mdl.build(horizon)
         md = mdl.md
         build_s = time.perf_counter() - tb
         limit = 60.0 if params.time_limit_s is None else float(params.time_limit_s)
-        tick = mdl.td.tick
+        tick = mdl.tick
         opt = Highs()
         opt.config.load_solution = False
         opt.config.mip_gap = params.rel_gap
@@ -422,7 +400,7 @@ class MilpSolver(BaseSolver):
         def run(expr: Any, abs_gap: float, time_left: float, start: Any) -> Any:
             md.obj = pyo.Objective(expr=expr, sense=pyo.minimize)
             if start is not None:
-                mdl.set_start(*start)
+                mdl.set_start(start)
             opt.config.time_limit = max(0.1, time_left)
             opt.highs_options = {**hopts, "mip_abs_gap": abs_gap, **dict(
                 params.options.get("highs_options", {}))}
@@ -447,7 +425,7 @@ class MilpSolver(BaseSolver):
             final = first
             plan_out = mdl.plan() if first[1] else None
             if objective == "lex" and first[0] == "optimal" and plan_out is not None:
-                best_t = max(mdl.tick_times(*plan_out)[2])  # whole ticks
+                best_t = max(mdl.tick_times(plan_out)[2])  # whole ticks
                 md.cap = pyo.Constraint(expr=(best_t + 1e-3) / mdl.unit >= md.T)
                 opt.config.warmstart = True
                 res2 = run(md.E, 1e-9, limit - (time.perf_counter() - t0), plan_out)
@@ -471,8 +449,7 @@ class MilpSolver(BaseSolver):
                 else Termination.TIME_LIMIT
             return SolveResult(inst.name, self.name, SolveStatus.NONE, term,
                                time_s=time.perf_counter() - t0, info=info)
-        x, r, orders = plan_out
-        sched = mdl.schedule(x, r, orders, self.name)
+        sched = mdl.schedule(plan_out, self.name)
         if objective == "energy":
             bound_out = bound
         else:  # whole ticks (SPEC §6); the small allowance absorbs HiGHS's tolerances

@@ -38,8 +38,7 @@ def upward_ranks(inst: Instance, comm: CommModel) -> np.ndarray:
     busy time and mean transfer cost (SPEC §7.3)."""
     wl = inst.workload
     wbar = comm.mean_busy()
-    cbar = [comm.mean_transfer(k) for k in range(len(wl.edges))] if comm.m > 1 \
-        else [0.0] * len(wl.edges)
+    cbar = [comm.mean_transfer(k) for k in range(len(wl.edges))]
     dst = comm.dst
     rank = np.zeros(comm.n)
     for v in reversed(wl.topo):
