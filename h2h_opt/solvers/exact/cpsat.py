@@ -33,10 +33,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,9 +42,10 @@ from ortools.sat.python.cp_model import FEASIBLE, INFEASIBLE, MODEL_INVALID, OPT
 
 from ...cost import CostTables, compile_tables
 from ...model import Instance
-from ...result import SolveResult, SolveStatus, Termination
+from ...result import SolveResult
 from ...schedule import Decision, Schedule
 from ..base import BaseSolver, SolveParams
+from .plumbing import LogSink, Progress, exact_result, rounding_info, time_limit
 from .ticks import TickModel, exact_support
 
 #: Energy is scaled so that the largest possible total is about this many units.
@@ -64,6 +63,7 @@ class _Model(TickModel):
         self.model = cp_model.CpModel()
         self.pairs: dict[tuple[int, int, int], Any] = {}
         self.energy_var: Any = None
+        self.energy_scale = 1.0
         self.energy_terms: list[tuple[int, Any]] = []
         self.groups: list[list[int]] = []
         self.used: dict[tuple[int, int], Any] = {}
@@ -128,7 +128,9 @@ class _Model(TickModel):
                 busy_terms[v].append((lt.write_ticks, zv))
         self.busy_terms = busy_terms
 
-    def build(self, horizon: int, symmetry: bool = True) -> None:
+    def build(self, horizon: int, symmetry: bool = True, energy: bool = False) -> None:
+        """The full model (``energy``: with E11's variable, for the energy and lex
+        objectives)."""
         self.build_assignment()
         self.horizon_ticks = horizon
         md, tab = self.model, self.tables
@@ -180,6 +182,8 @@ class _Model(TickModel):
             self._load_cuts()
         if self.prec_cuts:
             self._prec_load_cuts()
+        if energy:
+            self._build_energy()
 
     def _busy_on(self, v: int, a: int, horizon: int) -> Any:
         """The busy time of ``v`` if it runs on ``a`` (E2-E4 / E6 on ``a`` only), as its
@@ -297,6 +301,13 @@ class _Model(TickModel):
                     md.add_implication(self.x[v, b], self.used[v - 1, a])
 
     def energy_expr(self) -> tuple[Any, float]:
+        """The energy variable (E11 in integer units) and its scale (units per joule);
+        built by :meth:`build` with ``energy=True``."""
+        if self.energy_var is None:
+            raise RuntimeError("the model was built without its energy variable")
+        return self.energy_var, self.energy_scale
+
+    def _build_energy(self) -> None:
         """E11 in integer units (coefficients floored: the bound stays a lower bound)."""
         tab, terms = self.tables, self.terms
         coeffs: list[tuple[float, Any]] = []
@@ -324,13 +335,11 @@ class _Model(TickModel):
         scale = ENERGY_UNITS / top
         self.energy_terms = [(math.floor(c * scale), b) for c, b in coeffs
                              if math.floor(c * scale)]
-        expr = sum(c * b for c, b in self.energy_terms)
-        if self.energy_var is None:
-            lo = sum(c for c, _ in self.energy_terms if c < 0)
-            hi = sum(c for c, _ in self.energy_terms if c > 0)
-            self.energy_var = self.model.new_int_var(lo, hi, "energy")
-            self.model.add(self.energy_var == expr)
-        return self.energy_var, scale
+        lo = sum(c for c, _ in self.energy_terms if c < 0)
+        hi = sum(c for c, _ in self.energy_terms if c > 0)
+        self.energy_var = self.model.new_int_var(lo, hi, "energy")
+        self.energy_scale = scale
+        self.model.add(self.energy_var == sum(c * b for c, b in self.energy_terms))
 
     # -- hint ----------------------------------------------------------------------------
     def _relabel(self, x: list[int], orders: list[list[int]]
@@ -408,26 +417,10 @@ class _Model(TickModel):
         return total
 
 
-@dataclass
-class _Progress:
-    """Turns the solver log's ``best:`` and ``next:[lb,ub]`` into progress reports in
-    seconds (latency, lex) or joules (energy): ``factor`` converts model units.  Over
-    several solves it keeps the best incumbent and the best bound; a solve whose
-    ``best:`` is not a solution of the problem (a relaxation) or whose bound is not a
-    bound of it (a restricted model) feeds only the other half."""
-
-    callback: Callable[[dict[str, Any]], None] | None
-    factor: float
-    t0: float
-    incumbent: float | None = None
-    bound: float | None = None
-    take_incumbent: bool = True
-    take_bound: bool = True
-
-    def log_line(self, line: str) -> None:
-        if not self.callback or not line.startswith("#"):
-            return
-        best = bound = None
+def _progress_of(line: str) -> tuple[float | None, float | None]:
+    """The incumbent (``best:``) and bound (``next:[lb,ub]``) of a CP-SAT log line."""
+    best = bound = None
+    if line.startswith("#"):
         for tok in line.split():
             if tok.startswith("best:"):
                 with contextlib.suppress(ValueError):
@@ -435,30 +428,14 @@ class _Progress:
             elif tok.startswith("next:[") and "," in tok:
                 with contextlib.suppress(ValueError):
                     bound = float(tok[6:].split(",")[0])
-        self.update(best if self.take_incumbent else None,
-                    bound if self.take_bound else None)
-
-    def update(self, best: float | None, bound: float | None) -> None:
-        changed = False
-        if best is not None and math.isfinite(best) and (
-                self.incumbent is None or best < self.incumbent):
-            self.incumbent, changed = best, True
-        if bound is not None and math.isfinite(bound) and (
-                self.bound is None or bound > self.bound):
-            self.bound, changed = bound, True
-        if changed and self.callback:
-            def conv(x: float | None) -> float | None:
-                return None if x is None else x * self.factor
-
-            self.callback({"elapsed_s": time.perf_counter() - self.t0,
-                           "incumbent": conv(self.incumbent), "bound": conv(self.bound)})
+    return best, bound
 
 
 class _Runner:
     """One ``CpSolver`` with the run's parameters, solving one model after another
     within given budgets; every log line goes to the log and the progress."""
 
-    def __init__(self, solver: Any, progress: _Progress, emit: Callable[[str], None]
+    def __init__(self, solver: Any, progress: Progress, emit: Callable[[str], None]
                  ) -> None:
         self.solver, self.progress, self.emit = solver, progress, emit
         self.lines: list[str] = []
@@ -467,7 +444,7 @@ class _Runner:
 
     def _on_log(self, line: str) -> None:
         self.lines.append(line)
-        self.progress.log_line(line)
+        self.progress.update(*_progress_of(line))
         self.emit(line)
 
     def solve(self, model: Any, budget: float, phase: str, *, incumbent: bool = True,
@@ -563,12 +540,10 @@ class CpSatSolver(BaseSolver):
         plan = Decision.from_schedule(inst, initial) if initial is not None else None
         objective = inst.options.objective
         horizon = mdl.plan_horizon(plan)
-        mdl.build(horizon, symmetry=params.flag("symmetry", True))
-        if objective == "energy":
-            mdl.energy_expr()
+        mdl.build(horizon, symmetry=params.flag("symmetry", True), energy=objective != "latency")
         hint_makespan = mdl.hint(plan) if plan is not None else None
         workers = params.workers or (8 if mdl.n <= 200 else 2)
-        limit = 60.0 if params.time_limit_s is None else float(params.time_limit_s)
+        limit = time_limit(params)
         solver = mdl.cp.CpSolver()
         sp = solver.parameters
         sp.num_workers = workers
@@ -586,29 +561,15 @@ class CpSatSolver(BaseSolver):
         factor = mdl.tick
         if objective == "energy":
             factor = 1.0 / mdl.energy_expr()[1]
-        progress = _Progress(params.progress, factor, t0)
-        logfile = None
-        if params.log and params.log not in ("console", "-"):
-            logfile = open(params.log, "a", encoding="utf-8")  # noqa: SIM115
-
-        def emit(line: str) -> None:
-            if params.log in ("console", "-"):
-                print(line, file=sys.stderr)
-            elif logfile is not None:
-                logfile.write(line + "\n")
-
-        run = _Runner(solver, progress, emit)
-        info: dict[str, Any] = {"workers": workers, "tick_s": mdl.tick,
-                                "horizon_ticks": horizon, "identical_groups": mdl.groups,
-                                "rounding": "every duration and delay rounded up to whole"
-                                " ticks; the bound is the rounded problem's, which may"
-                                " exceed the true optimum by at most bound_slack_s",
-                                "bound_slack_s": mdl.rounding_slack()}
+        sink = LogSink(params.log, params.progress)
+        run = _Runner(solver, Progress(sink.progress, factor, t0), sink.emit)
+        info: dict[str, Any] = {"workers": workers, **rounding_info(mdl),
+                                "horizon_ticks": horizon, "identical_groups": mdl.groups}
         load_bound = params.flag("load_bound", True)
         vals = None
         bound = None
         proven = False
-        try:
+        with sink:
             if objective in ("latency", "lex"):
                 budget = limit if objective == "latency" else limit / 2
                 vals, best_ms, lb = self._minimise_makespan(
@@ -636,9 +597,6 @@ class CpSatSolver(BaseSolver):
                     vals = self._values(mdl, solver)
                     bound = solver.best_objective_bound / scale
                     proven = status == OPTIMAL
-        finally:
-            if logfile is not None:
-                logfile.close()
         hint_line = next((ln for ln in run.lines if "solution hint" in ln), None)
         info["hint"] = None if hint_line is None else hint_line.strip()
         info["hint_complete_and_feasible"] = bool(hint_line and "complete and is feasible"
@@ -647,24 +605,16 @@ class CpSatSolver(BaseSolver):
         info["phases"] = run.phases
         info["status_name"] = run.phases[-1]["status"] if run.phases else "UNKNOWN"
         info["wall_time_s"] = sum(p["time_s"] for p in run.phases)
-        if vals is not None:
-            sched = mdl.schedule(vals, self.name)
-            # latency/lex: the makespan bound in ticks x tick (SPEC §6); energy: joules
-            bound_s = bound * mdl.tick if bound is not None and objective != "energy" \
-                else bound
-            optimal = proven and params.rel_gap == 0
-            return SolveResult(
-                inst.name, self.name,
-                SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE,
-                Termination.OPTIMAL if proven else Termination.TIME_LIMIT,
-                sched, bound=bound_s, time_s=time.perf_counter() - t0, info=info)
         names = [p["status"] for p in run.phases]
-        term = Termination.INFEASIBLE if "INFEASIBLE" in names else Termination.TIME_LIMIT
         if "MODEL_INVALID" in names:
-            term = Termination.ERROR
             info["validation"] = mdl.model.validate()
-        return SolveResult(inst.name, self.name, SolveStatus.NONE, term,
-                           time_s=time.perf_counter() - t0, info=info)
+        # latency/lex: the makespan bound in ticks x tick (SPEC §6); energy: joules
+        if bound is not None and objective != "energy":
+            bound = bound * mdl.tick
+        return exact_result(inst, self.name, None if vals is None else
+                            mdl.schedule(vals, self.name), proven=proven,
+                            rel_gap=params.rel_gap, bound=bound, t0=t0, info=info,
+                            infeasible="INFEASIBLE" in names, error="MODEL_INVALID" in names)
 
     def _minimise_makespan(self, mdl: _Model, run: _Runner, budget: float,
                            load_bound: bool, rel_gap: float, first_share: float

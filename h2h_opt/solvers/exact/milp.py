@@ -36,9 +36,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import os
 import re
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -47,9 +45,10 @@ import numpy as np
 
 from ...cost import CostTables, compile_tables
 from ...model import Instance
-from ...result import SolveResult, SolveStatus, Termination
+from ...result import SolveResult
 from ...schedule import Decision, Schedule
 from ..base import BaseSolver, SolveParams
+from .plumbing import LogSink, Progress, exact_result, rounding_info, time_limit
 from .ticks import TickModel, exact_support
 
 
@@ -249,6 +248,10 @@ class _Milp(TickModel):
         return Decision(np.array(x, dtype=np.int64), np.array(r, dtype=bool), orders)
 
 
+#: APPSI's captured console output goes nowhere: the live log is HiGHS's callback's
+_QUIET = logging.getLogger("h2h_opt.milp.appsi")
+_QUIET.disabled = True
+
 #: A row of HiGHS's branch-and-bound table: source, nodes, queue, leaves, explored %,
 #: BestBound, BestSol, Gap, ...
 _BB_ROW = re.compile(r"^\s*[A-Za-z]?\s+\d+\s+\d+\s+\d+\s+[\d.]+%\s+(\S+)\s+(\S+)\s+(\S+)")
@@ -256,31 +259,27 @@ _BB_ROW = re.compile(r"^\s*[A-Za-z]?\s+\d+\s+\d+\s+\d+\s+[\d.]+%\s+(\S+)\s+(\S+)
 
 class _LogFeed:
     """HiGHS's log as it is written (its logging callback): collects the lines, echoes
-    them to the log, and turns rows of the branch-and-bound table and improving
-    solutions into progress reports (model units times ``factor``)."""
+    them to the log, and turns rows of the branch-and-bound table into progress."""
 
-    def __init__(self, callback: Callable[[dict[str, Any]], None] | None, factor: float,
-                 t0: float, echo: Callable[[str], None] | None) -> None:
-        self.callback, self.factor, self.t0, self.echo = callback, factor, t0, echo
+    def __init__(self, progress: Progress, echo: Callable[[str], None]) -> None:
+        self.progress, self.echo = progress, echo
         self.lines: list[str] = []
-        self.last: tuple[float | None, float | None] = (None, None)
 
     def log(self, message: str) -> None:
         for line in message.splitlines():
             self.lines.append(line)
-            if self.echo:
-                self.echo(line)
+            self.echo(line)
             match = _BB_ROW.match(line)
             if match:
-                self.report(_num(match.group(1)), _num(match.group(2)))
+                self.progress.update(_num(match.group(2)), _num(match.group(1)))
 
-    def report(self, bound: float | None, best: float | None) -> None:
-        if not self.callback or (bound, best) == self.last:
-            return
-        self.last = (bound, best)
-        self.callback({"elapsed_s": time.perf_counter() - self.t0,
-                       "incumbent": None if best is None else best * self.factor,
-                       "bound": None if bound is None else bound * self.factor})
+
+def _highspy_model(opt: Any) -> Any:
+    """The highspy object APPSI drives, for HiGHS's own callbacks (live log and
+    improving solutions).  Pyomo offers no public handle to it; this is the one place
+    that reads the private attribute, and without it the solve runs without live
+    progress."""
+    return getattr(opt, "_solver_model", None)
 
 
 def _num(tok: str | float) -> float | None:
@@ -337,7 +336,7 @@ class MilpSolver(BaseSolver):
         mdl.build(horizon)
         md = mdl.md
         build_s = time.perf_counter() - tb
-        limit = 60.0 if params.time_limit_s is None else float(params.time_limit_s)
+        limit = time_limit(params)
         tick = mdl.tick
         opt = Highs()
         opt.config.load_solution = False
@@ -345,39 +344,21 @@ class MilpSolver(BaseSolver):
         opt.config.warmstart = plan is not None
         # APPSI also captures the console output and hands it to a logger when HiGHS is
         # done; the live log comes from HiGHS's logging callback instead
-        quiet = logging.getLogger("h2h_opt.milp.appsi")
-        quiet.propagate = False
-        quiet.addHandler(logging.NullHandler())
-        opt.config.solver_output_logger = quiet
-        # ... and redirects the process's stdout/stderr while HiGHS runs: progress and a
-        # console log go to a duplicate of the real stderr
-        try:
-            err: Any = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1)
-        except (OSError, ValueError, AttributeError):  # no real stderr (e.g. captured)
-            err = sys.stderr
-        echo = None
-        logfile = None
-        if params.log in ("console", "-"):
-            def echo(line: str) -> None:
-                print(line, file=err)
-        elif params.log:
-            logfile = open(params.log, "a", encoding="utf-8")  # noqa: SIM115
-            echo = lambda line: logfile.write(line + "\n")  # noqa: E731
-        progress = None
-        if params.progress is not None:
-            user = params.progress
-
-            def progress(report: dict[str, Any]) -> None:
-                with contextlib.redirect_stderr(err), contextlib.redirect_stdout(err):
-                    user(report)
-        feed = _LogFeed(progress, tick * mdl.unit if objective != "energy" else 1.0, t0, echo)
+        opt.config.solver_output_logger = _QUIET
+        # ... and redirects the process's stdout/stderr while HiGHS runs: the sink writes
+        # the console log and progress to a duplicate of the real stderr
+        sink = LogSink(params.log, params.progress)
+        progress = Progress(sink.progress, tick * mdl.unit if objective != "energy" else 1.0,
+                            t0)
+        feed = _LogFeed(progress, sink.emit)
         tt = time.perf_counter()
         opt.set_instance(md)
         translate_s = time.perf_counter() - tt
-        highs = opt._solver_model  # the highspy object APPSI drives
-        highs.cbLogging.subscribe(lambda e: feed.log(e.message))
-        highs.cbMipImprovingSolution.subscribe(lambda e: feed.report(
-            _num(e.data_out.mip_dual_bound), _num(e.data_out.objective_function_value)))
+        highs = _highspy_model(opt)
+        if highs is not None:
+            highs.cbLogging.subscribe(lambda e: feed.log(e.message))
+            highs.cbMipImprovingSolution.subscribe(lambda e: progress.update(
+                _num(e.data_out.objective_function_value), _num(e.data_out.mip_dual_bound)))
         hopts: dict[str, Any] = {"threads": params.workers or 2,
                                  "random_seed": int(params.seed) % 2147483647,
                                  "mip_rel_gap": float(params.rel_gap),
@@ -391,11 +372,8 @@ class MilpSolver(BaseSolver):
                                     pyo.Constraint, active=True)),
                                 "binaries": len(md.x) + len(md.r) + len(md.o),
                                 "ordering_pairs": len(mdl.free), "build_s": build_s,
-                                "translate_s": translate_s,
-                                "rounding": "every duration and delay rounded up to whole"
-                                " ticks; the bound is the rounded problem's, which may"
-                                " exceed the true optimum by at most bound_slack_s",
-                                "bound_slack_s": mdl.rounding_slack(), "options": hopts}
+                                "translate_s": translate_s, **rounding_info(mdl),
+                                "options": hopts}
 
         def run(expr: Any, abs_gap: float, time_left: float, start: Any) -> Any:
             md.obj = pyo.Objective(expr=expr, sense=pyo.minimize)
@@ -415,7 +393,7 @@ class MilpSolver(BaseSolver):
 
         # latency: makespans are whole ticks, so a gap under one tick is optimal
         one_tick = (1.0 - 1e-6) / mdl.unit
-        try:
+        with sink:
             if objective in ("latency", "lex"):
                 res = run(md.T, one_tick, limit if objective == "latency" else limit / 2,
                           plan)
@@ -434,32 +412,18 @@ class MilpSolver(BaseSolver):
                     plan_out = mdl.plan()
                     info["energy_bound_j"] = res2.best_objective_bound
                     final = (second[0], True, first[2], first[3])
-        finally:
-            if logfile is not None:
-                logfile.close()
-            if err is not sys.stderr:
-                err.close()
         lines = feed.lines
         info["mip_start"] = _start_line(lines)
         info["mip_start_accepted"] = plan is not None and _start_accepted(lines)
         info["termination"] = str(first[3])
         status_name, has_sol, bound, _ = final
-        if not has_sol or plan_out is None:
-            term = Termination.INFEASIBLE if status_name == "infeasible" \
-                else Termination.TIME_LIMIT
-            return SolveResult(inst.name, self.name, SolveStatus.NONE, term,
-                               time_s=time.perf_counter() - t0, info=info)
-        sched = mdl.schedule(plan_out, self.name)
-        if objective == "energy":
-            bound_out = bound
-        else:  # whole ticks (SPEC §6); the small allowance absorbs HiGHS's tolerances
-            bound_out = None if bound is None else math.ceil(bound * mdl.unit - 0.05) * tick
-        optimal = status_name == "optimal" and params.rel_gap == 0
-        return SolveResult(
-            inst.name, self.name,
-            SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE,
-            Termination.OPTIMAL if status_name == "optimal" else Termination.TIME_LIMIT,
-            sched, bound=bound_out, time_s=time.perf_counter() - t0, info=info)
+        sched = mdl.schedule(plan_out, self.name) if has_sol and plan_out is not None else None
+        if bound is not None and objective != "energy":
+            # whole ticks (SPEC §6); the small allowance absorbs HiGHS's tolerances
+            bound = math.ceil(bound * mdl.unit - 0.05) * tick
+        return exact_result(inst, self.name, sched, proven=status_name == "optimal",
+                            rel_gap=params.rel_gap, bound=bound, t0=t0, info=info,
+                            infeasible=status_name == "infeasible")
 
     @staticmethod
     def _read(res: Any, tc: Any) -> tuple[str, bool, float | None, Any]:
