@@ -455,6 +455,28 @@ def cmd_dump(args: argparse.Namespace) -> int:  # normalise an instance file
 # --------------------------------------------------------------------------- parser
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1 (argparse names the flag in its error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -508,13 +530,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp = isub.add_parser("stg", help="Standard Task Graph Set file (P|prec|Cmax)")
     sp.set_defaults(func=cmd_import_stg)
     sp.add_argument("file")
-    sp.add_argument("--procs", type=int, required=True, help="number of identical processors")
+    sp.add_argument("--procs", type=_positive_int, required=True,
+                    help="number of identical processors")
     sp.add_argument("-o", "--output", required=True)
     sp.add_argument("--json", action="store_true")
     sp = isub.add_parser("gxl", help="GXL task graph (p2p with uniform delays)")
     sp.set_defaults(func=cmd_import_gxl)
     sp.add_argument("file")
-    sp.add_argument("--procs", type=int, required=True, help="number of identical processors")
+    sp.add_argument("--procs", type=_positive_int, required=True,
+                    help="number of identical processors")
     sp.add_argument("-o", "--output", required=True)
     sp.add_argument("--json", action="store_true")
     sp = isub.add_parser("maestro", help="MAESTRO per-layer result CSVs into table costs")
@@ -523,7 +547,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--instance", required=True, help="instance whose cost models to replace")
     sp.add_argument("--layer-map", required=True,
                     help="CSV: maestro_layer,layer,accelerator[,network]")
-    sp.add_argument("--clock-mhz", type=float, required=True, help="to turn cycles into s")
+    sp.add_argument("--clock-mhz", type=_positive_float, required=True,
+                    help="to turn cycles into s")
     sp.add_argument("-o", "--output", required=True)
     sp.add_argument("--json", action="store_true")
     sp = isub.add_parser("onnx", help="ONNX model into a workload on a system preset")

@@ -191,7 +191,7 @@ def write_report(run_dir: str | Path, out_dir: str | Path, gantt: str | None = N
         inst_name, _, solver = gantt.partition("::")
         pick = summary["instances"].get(inst_name, {}).get("solvers", {}).get(solver)
         if pick is None:
-            raise ValueError(f"--gantt: no pair {gantt!r} in {run_dir}")
+            raise ValueError(f"no pair {gantt!r} in {run_dir} to draw a Gantt chart of")
     else:
         cands = [e["solvers"]["h2h"] for e in summary["instances"].values()
                  if "h2h" in e["solvers"] and e["solvers"]["h2h"].get("schedule")]

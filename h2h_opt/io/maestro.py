@@ -42,7 +42,7 @@ def read_maestro(inst: Instance, csv_paths: list[str | Path], layer_map: str | P
     layer it runs from the map.
     """
     if not (isinstance(clock_mhz, int | float) and math.isfinite(clock_mhz) and clock_mhz > 0):
-        raise InputError(f"--clock-mhz: must be a positive number, got {clock_mhz!r}")
+        raise InputError(f"clock_mhz must be a positive number, got {clock_mhz!r}")
     mp = Path(layer_map)
     mrows = list(csv.DictReader(read_text(mp).splitlines()))
     if not mrows or not {"maestro_layer", "layer", "accelerator"} <= set(mrows[0]):

@@ -18,7 +18,7 @@ def parse_stg(text: str, procs: int, name: str = "stg") -> Instance:
     The dummy entry and exit tasks (0 and n+1) are dropped; they cost 0.
     """
     if isinstance(procs, bool) or not isinstance(procs, int) or procs < 1:
-        raise InputError(f"--procs: must be a positive integer, got {procs!r}")
+        raise InputError(f"procs must be a positive integer, got {procs!r}")
     lines = [ln.split() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     if not lines:
         raise InputError("STG: empty file")

@@ -17,7 +17,7 @@ def task_graph_instance(name: str, costs: dict[str, float],
     every link of bandwidth 1 and latency 0 so an edge's data *is* its delay (E7);
     ``tick_s = 1`` (the graph's time unit)."""
     if isinstance(procs, bool) or not isinstance(procs, int) or procs < 1:
-        raise InputError(f"--procs: must be a positive integer, got {procs!r}")
+        raise InputError(f"procs must be a positive integer, got {procs!r}")
     layers = tuple(Layer(id=t, op="task", model="graph") for t in costs)
     ed = tuple(Edge(u, v, float(d)) for u, v, d in edges)
     accs = tuple(Accelerator(id=f"P{p + 1}", ops=frozenset({"task"}),
