@@ -382,7 +382,8 @@ class CommModel:
                 fixed_t = t[v][a] + wl_t[v][a]
                 fixed_j = float(tab.e[v, a]) + eps[a] * wb[v]
                 reads: list[ReadTerm] = []
-                write_ticks, write_joules, write_succs = 0, 0.0, ()
+                write_ticks, write_joules = 0, 0.0
+                write_succs: tuple[int, ...] = ()
                 if self.host:
                     fixed_t += src_t[v][a]
                     fixed_j += eps[a] * src_b[v]

@@ -60,6 +60,7 @@ import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = ["DATAFLOWS", "ConvForm", "DataflowHW", "compare_with_maestro", "conv_form",
            "dataflow_cost"]
@@ -105,7 +106,12 @@ class DataflowHW:
 def conv_form(op: str, shape: dict, element_bytes: int = 1) -> ConvForm:
     """Conv form of a layer (SPEC §1 shapes: conv ``M×N @ R×C``, kernel ``K``, stride
     ``S``; fc ``M×N``; matmul ``m×k×n``; lstm ``H, D, T``; pool/eltwise ``N @ R×C``)."""
-    g = lambda key, default=None: int(shape.get(key, default))  # noqa: E731
+    def g(key: str, default: int | None = None) -> int:
+        value = shape.get(key, default)
+        if value is None:
+            raise KeyError(key)
+        return int(value)
+
     if op == "conv":
         return ConvForm(g("M"), g("N"), g("K"), g("K"), g("R"), g("C"), g("S", 1))
     if op in ("dwconv", "pool"):
@@ -210,7 +216,7 @@ def dataflow_cost(f: ConvForm, hw: DataflowHW) -> tuple[float, float, float]:
 NAMES = {"kcp_ws": "weight_stationary", "yxp_os": "output_stationary",
          "rs": "row_stationary", "gemm_nmk": "gemm"}
 #: MAESTRO's example accelerator (data/hw/accelerator_1.m)
-HW = {"pes": 256, "bw_elems": 50.0, "buffer_elems": 3000.0}
+HW: dict[str, Any] = {"pes": 256, "bw_elems": 50.0, "buffer_elems": 3000.0}
 
 
 def maestro_form(row: dict) -> ConvForm:
@@ -229,7 +235,7 @@ def compare_with_maestro(path: Path) -> tuple[list[dict], dict]:
     """Our cycles next to MAESTRO's for every row of its ``costs.csv``, and the two
     calibration figures: layers whose fastest dataflow agrees, and unflagged rows within
     2x of MAESTRO's cycles."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     with path.open() as fh:
         for row in csv.DictReader(fh):
             hw = DataflowHW(NAMES[row["dataflow"]], **HW)

@@ -200,7 +200,9 @@ def asap(inst: Instance, mapping: Mapping[str, str], residency: Mapping[str, boo
     if len(seen) != wl.num_layers:
         missing = next(lid for lid in wl.index if lid not in seen)
         raise ModelError(f"asap: layer {missing!r} is in no order")
-    dec = Decision.from_schedule(inst, Schedule(inst.name, mapping, {}, orders, residency))
+    dec = Decision.from_schedule(inst, Schedule(inst.name, mapping, {},
+                                                {a: tuple(o) for a, o in orders.items()},
+                                                residency))
     tm = Timer(inst, tables).time(dec, locality)
     start = tm.start
     return Schedule(

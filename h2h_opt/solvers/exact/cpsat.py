@@ -567,7 +567,7 @@ class CpSatSolver(BaseSolver):
                                 "horizon_ticks": horizon, "identical_groups": mdl.groups}
         load_bound = params.flag("load_bound", True)
         vals = None
-        bound = None
+        bound: float | None = None
         proven = False
         with sink:
             if objective in ("latency", "lex"):

@@ -139,10 +139,10 @@ class _Milp(TickModel):
         for k in delayed:
             u, v = src[k], dst[k]
             for a in feas[u]:
-                row = {b: int(ticks[k, a, b]) for b in feas[v] if b != a}
-                big = max(row.values(), default=0)
+                after = {b: int(ticks[k, a, b]) for b in feas[v] if b != a}
+                big = max(after.values(), default=0)
                 if big > 0:
-                    md.delay.add(md.c[k] >= sum(c * sc * md.x[v, b] for b, c in row.items())
+                    md.delay.add(md.c[k] >= sum(c * sc * md.x[v, b] for b, c in after.items())
                                  - big * sc * (1 - md.x[u, a]))
         delay: dict[int, Any] = {k: md.c[k] for k in delayed}
         md.prec = pyo.Constraint(edges, rule=lambda _, k: md.s[dst[k]] >= md.s[src[k]]
@@ -168,10 +168,10 @@ class _Milp(TickModel):
         if self.load_cuts:
             md.load_rows = pyo.ConstraintList()
             for a in range(m):
-                row = [c * sc * var for v in range(n) if a in feas[v]
-                       for c, var in terms[v, a]]
-                if row:
-                    md.load_rows.add(sum(row) <= md.T)
+                load = [c * sc * var for v in range(n) if a in feas[v]
+                        for c, var in terms[v, a]]
+                if load:
+                    md.load_rows.add(sum(load) <= md.T)
         md.E = pyo.Expression(expr=self._energy())
 
     def _energy(self) -> Any:
@@ -445,5 +445,6 @@ def _start_line(lines: list[str]) -> str | None:
 
 def _start_accepted(lines: list[str]) -> bool:
     line = _start_line(lines)  # HiGHS: "MIP start solution is feasible/infeasible, ..."
-    return bool(line) and "infeasible" not in line.lower() and "not" not in line.lower()
+    return line is not None and "infeasible" not in line.lower() \
+        and "not" not in line.lower()
 
