@@ -368,6 +368,7 @@ def _solver_list(text: str) -> tuple[str, ...]:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from .experiments.bench import BenchSpec, expand_instances, run_bench
+    from .experiments.summary import solver_totals, summarise
 
     files = expand_instances(args.set)
     if not files:
@@ -385,45 +386,51 @@ def cmd_bench(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     failed = sum(r.get("status") == "error" for r in rows)
-    _emit(args, {"output": str(args.output), "pairs": len(rows), "errors": failed},
-          f"{len(rows)} pairs in {args.output}/results.jsonl ({failed} errors)")
+    totals = solver_totals(summarise(rows))
+    lines = [f"{len(rows)} pairs in {args.output}/results.jsonl ({failed} errors)",
+             f"{'solver':<10} {'feasible':>9} {'proven':>7} {'best':>5} {'mean ratio':>11}"
+             f" {'gap to bound':>13} {'gap to optimum':>15}"]
+    for s, t in totals.items():
+        def pct(x: float | None) -> str:
+            return "-" if x is None else f"{100 * x:.1f} %"
+
+        ratio = "-" if t["mean_ratio"] is None else f"{t['mean_ratio']:.3f}"
+        lines.append(f"{s:<10} {t['feasible']:>4}/{t['instances']:<4} {t['proven']:>7}"
+                     f" {t['best']:>5} {ratio:>11} {pct(t['mean_gap_to_bound']):>13}"
+                     f" {pct(t['mean_gap_to_optimum']):>15}")
+    _emit(args, {"output": str(args.output), "pairs": len(rows), "errors": failed,
+                 "solvers": totals}, "\n".join(lines))
     return EXIT_OK
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate
+    from .experiments.summary import result_row, summarise
     from .solvers import SolveParams, solve
 
     inst = read_instance(args.instance)
-    rows = []
-    for name in _solver_list(args.solvers):
-        res = solve(inst, name, SolveParams(time_limit_s=args.time_limit, seed=args.seed))
-        ev = evaluate(inst, res.schedule) if res.schedule is not None else None
-        rows.append({"solver": name, "status": res.status.value,
-                     "latency_s": None if ev is None else ev.latency,
-                     "energy_j": None if ev is None else ev.energy,
-                     "feasible": None if ev is None else ev.feasible,
-                     "time_s": res.time_s, "bound": res.bound})
-    bounds = [r["bound"] for r in rows if r["bound"] is not None]
-    best_bound = max(bounds) if bounds else None
-    key = "energy_j" if inst.options.objective == "energy" else "latency_s"
-    lines = [f"{inst.name}: {inst.num_layers} layers, {inst.num_accs} accelerators",
+    rows = [result_row(inst, solve(inst, name, SolveParams(time_limit_s=args.time_limit,
+                                                             seed=args.seed)))
+            for name in _solver_list(args.solvers)]
+    entry = summarise(rows).instances[inst.name]
+    lines = [f"{inst.name}: {inst.num_layers} layers, {inst.num_accs} accelerators,"
+             f" objective {entry.objective}",
              f"{'solver':<10} {'status':<9} {'latency [s]':>12} {'energy [J]':>11}"
              f" {'time [s]':>9} {'gap to best bound':>18}"]
-    for r in rows:
-        gap = None
-        if best_bound and r[key] is not None:  # a bound in whole ticks may exceed the
-            gap = max(0.0, (r[key] - best_bound) / r[key])  # seconds value by rounding
-        r["gap_to_best_bound"] = gap
+    doc_rows = []
+    for pair in entry.pairs.values():
+        r = pair.to_dict()
+        r["gap_to_best_bound"] = pair.gap_to_bound
+        doc_rows.append(r)
         lat = "-" if r["latency_s"] is None else format(r["latency_s"], ".6g")
         en = "-" if r["energy_j"] is None else format(r["energy_j"], ".6g")
-        gp = "-" if gap is None else format(100 * gap, ".2f") + " %"
-        lines.append(f"{r['solver']:<10} {r['status']:<9} {lat:>12} {en:>11}"
+        gp = "-" if pair.gap_to_bound is None else format(100 * pair.gap_to_bound, ".2f") + " %"
+        lines.append(f"{pair.solver:<10} {r['status']:<9} {lat:>12} {en:>11}"
                      f" {r['time_s']:9.2f} {gp:>18}")
-    if best_bound is not None:
-        lines.append(f"best bound {best_bound:.6g} ({'J' if key == 'energy_j' else 's'})")
-    _emit(args, {"instance": inst.name, "best_bound": best_bound, "rows": rows},
-          "\n".join(lines))
+    if entry.bound is not None:
+        lines.append(f"best bound {entry.bound:.6g} ({entry.unit})")
+    _emit(args, {"instance": inst.name, "objective": entry.objective, "unit": entry.unit,
+                 "best": entry.best, "best_bound": entry.bound, "optimum": entry.optimum,
+                 "rows": doc_rows}, "\n".join(lines))
     return EXIT_OK
 
 

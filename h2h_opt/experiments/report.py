@@ -17,46 +17,18 @@ import json
 import re
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .bench import load_results
 from .plots import write_markdown
+from .summary import PairSummary, Summary, summarise
 
-__all__ = ["summarise", "write_report"]
+__all__ = ["write_report"]
 
 EXACT = ("cpsat", "milp")
 _PAPER_NAME = re.compile(r"^(?P<w>.+)-(?P<s>[^-]+)-(?P<bw>[0-9.]+)GBps$")
-
-
-def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per instance: rows by solver, the best proven bound, and derived figures."""
-    by_inst: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for r in rows:
-        by_inst[r.get("instance", r["instance_file"])][r["solver"]] = r
-    out: dict[str, Any] = {"instances": {}, "solvers": sorted({r["solver"] for r in rows})}
-    for name, solvers in by_inst.items():
-        bounds = [r["bound"] for s, r in solvers.items()
-                  if s in EXACT and r.get("bound") is not None and r.get("feasible")]
-        optimal = [r["latency_s"] for s, r in solvers.items()
-                   if s in EXACT and r.get("status") == "optimal"]
-        best_bound = max(bounds) if bounds else None
-        layers = next((r.get("layers") for r in solvers.values() if r.get("layers")), None)
-        entry: dict[str, Any] = {"layers": layers, "best_bound": best_bound,
-                                 "optimum": min(optimal) if optimal else None,
-                                 "solvers": solvers}
-        base = solvers.get("baseline")
-        for r in solvers.values():
-            if r.get("feasible") and base and base.get("feasible"):
-                r["latency_reduction"] = 1 - r["latency_s"] / base["latency_s"]
-                r["energy_reduction"] = 1 - r["energy_j"] / base["energy_j"]
-            if r.get("feasible") and best_bound:
-                r["gap_to_bound"] = max(0.0, (r["latency_s"] - best_bound) / r["latency_s"])
-            if r.get("feasible") and entry["optimum"]:
-                r["gap_to_optimum"] = max(0.0, (r["latency_s"] - entry["optimum"])
-                                          / entry["optimum"])  # tick rounding: tiny < 0
-        out["instances"][name] = entry
-    return out
 
 
 def _plt() -> Any:
@@ -73,17 +45,16 @@ def _group_key(name: str) -> tuple[str, str]:
     return (m.group("w"), f"{float(m.group('bw')):g} GB/s") if m else (name, "")
 
 
-def _reduction_plot(summary: dict[str, Any], path: Path) -> bool:
+def _reduction_plot(summary: Summary, path: Path) -> bool:
     plt = _plt()
-    solvers = [s for s in summary["solvers"] if s != "baseline"]
+    solvers = [s for s in summary.solvers if s != "baseline"]
     groups: dict[tuple[str, str], dict[str, list[tuple[float, float]]]] = defaultdict(
         lambda: defaultdict(list))
-    for name, entry in summary["instances"].items():
+    for name, entry in summary.instances.items():
         for s in solvers:
-            r = entry["solvers"].get(s)
-            if r and "latency_reduction" in r:
-                groups[_group_key(name)][s].append((r["latency_reduction"],
-                                                    r["energy_reduction"]))
+            p = entry.pairs.get(s)
+            if p and p.latency_reduction is not None and p.energy_reduction is not None:
+                groups[_group_key(name)][s].append((p.latency_reduction, p.energy_reduction))
     if not groups:
         return False
     keys = sorted(groups)
@@ -108,19 +79,19 @@ def _reduction_plot(summary: dict[str, Any], path: Path) -> bool:
     return True
 
 
-def _scatter(summary: dict[str, Any], path: Path, field: str, ylabel: str, loglog: bool,
-             solvers: list[str]) -> bool:
+def _scatter(summary: Summary, path: Path, field: Callable[[PairSummary], float | None],
+             ylabel: str, loglog: bool, solvers: list[str], percent: bool = False) -> bool:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     drawn = False
     for s in solvers:
-        pts = [(e["layers"], e["solvers"][s][field]) for e in summary["instances"].values()
-               if s in e["solvers"] and e["solvers"][s].get(field) is not None and e["layers"]]
+        pts = [(e.layers, field(e.pairs[s])) for e in summary.instances.values()
+               if s in e.pairs and field(e.pairs[s]) is not None and e.layers]
         if not pts:
             continue
         drawn = True
         xs, ys = zip(*pts, strict=True)
-        ys = [100 * y for y in ys] if field.startswith("gap") else list(ys)
+        ys = [100 * y for y in ys] if percent else list(ys)
         ax.scatter(xs, ys, label=s, s=14, alpha=0.75)
     if not drawn:
         plt.close(fig)
@@ -142,16 +113,16 @@ def _finish(plt: Any, fig: Any, ax: Any, path: Path, xlabel: str, ylabel: str) -
     return True
 
 
-def _proven_plot(summary: dict[str, Any], rows: list[dict[str, Any]], path: Path) -> bool:
+def _proven_plot(summary: Summary, rows: list[dict[str, Any]], path: Path) -> bool:
     plt = _plt()
-    exact = [s for s in summary["solvers"] if s in EXACT]
+    exact = [s for s in summary.solvers if s in EXACT]
     if not exact:
         return False
     limit = max((r.get("time_limit_s") or 0.0) for r in rows) or 60.0
     grid = [limit * 10 ** (k / 10) for k in range(-30, 1)]
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for s in exact:
-        runs = [e["solvers"][s] for e in summary["instances"].values() if s in e["solvers"]]
+        runs = [p.row for p in summary.pairs(s)]
         if not runs:
             continue
         share = [100 * sum(r.get("status") == "optimal" and (r.get("time_s") or 0) <= t
@@ -162,6 +133,23 @@ def _proven_plot(summary: dict[str, Any], rows: list[dict[str, Any]], path: Path
     return _finish(plt, fig, ax, path, "time limit [s]", "proven optimal [%]")
 
 
+def _with_objectives(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of runs that predate the ``objective`` field get it from their instance file
+    (when it is still there; :func:`summarise` assumes latency otherwise)."""
+    from ..io import read_instance
+
+    cache: dict[str, str] = {}
+    out = []
+    for r in rows:
+        path = r.get("instance_file")
+        if "objective" not in r and path and Path(path).exists():
+            if path not in cache:
+                cache[path] = read_instance(path).options.objective
+            r = {**r, "objective": cache[path]}
+        out.append(r)
+    return out
+
+
 def write_report(run_dir: str | Path, out_dir: str | Path, gantt: str | None = None
                  ) -> list[str]:
     """Write ``report.md`` and the plots; returns the files written."""
@@ -170,17 +158,18 @@ def write_report(run_dir: str | Path, out_dir: str | Path, gantt: str | None = N
     if not rows:
         raise ValueError(f"{run_dir}: no results (run h2h bench first)")
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary = summarise(rows)
+    summary = summarise(_with_objectives(rows))
     info_path = run_dir / "run.json"
     info = json.loads(info_path.read_text()) if info_path.exists() else {}
     written: list[str] = []
-    heuristics = [s for s in summary["solvers"] if s not in EXACT]
+    heuristics = [s for s in summary.solvers if s not in EXACT]
     plots = [("reduction.png", lambda p: _reduction_plot(summary, p)),
              ("gap_vs_size.png", lambda p: _scatter(
-                 summary, p, "gap_to_bound", "gap to best proven bound [%]", False,
-                 heuristics)),
+                 summary, p, lambda q: q.gap_to_bound, "gap to best proven bound [%]", False,
+                 heuristics, percent=True)),
              ("time_vs_size.png", lambda p: _scatter(
-                 summary, p, "time_s", "solver time [s]", True, summary["solvers"])),
+                 summary, p, lambda q: q.row.get("time_s"), "solver time [s]", True,
+                 summary.solvers)),
              ("proven_vs_limit.png", lambda p: _proven_plot(summary, rows, p))]
     for fname, fn in plots:
         if fn(out_dir / fname):
@@ -189,12 +178,13 @@ def write_report(run_dir: str | Path, out_dir: str | Path, gantt: str | None = N
     pick = None
     if gantt:
         inst_name, _, solver = gantt.partition("::")
-        pick = summary["instances"].get(inst_name, {}).get("solvers", {}).get(solver)
-        if pick is None:
+        entry = summary.instances.get(inst_name)
+        pair = entry.pairs.get(solver) if entry else None
+        if pair is None:
             raise ValueError(f"--gantt: no pair {gantt!r} in {run_dir}")
+        pick = pair.row
     else:
-        cands = [e["solvers"]["h2h"] for e in summary["instances"].values()
-                 if "h2h" in e["solvers"] and e["solvers"]["h2h"].get("schedule")]
+        cands = [p.row for p in summary.pairs("h2h") if p.row.get("schedule")]
         pick = max(cands, key=lambda r: r.get("layers") or 0, default=None)
     if pick is not None and pick.get("schedule") and Path(pick["schedule"]).exists():
         from ..io import read_instance, read_schedule
@@ -213,47 +203,58 @@ def _mean(xs: list[float]) -> str:
     return f"{100 * statistics.mean(xs):.1f} %" if xs else "-"
 
 
-def _markdown(summary: dict[str, Any], rows: list[dict[str, Any]], info: dict[str, Any],
+_LABELS = {"latency": "latency [s]", "energy": "energy [J]",
+           "lex": "latency [s], then energy (lex)"}
+
+
+def _markdown(summary: Summary, rows: list[dict[str, Any]], info: dict[str, Any],
               written: list[str]) -> list[str]:
-    inst = summary["instances"]
+    inst = summary.instances
+    solvers = summary.solvers
+    objectives = summary.objectives
+    mixed = len(objectives) > 1
     lines = ["# Bench report", "",
-             f"{len(inst)} instances, solvers {', '.join(summary['solvers'])};"
+             f"{len(inst)} instances, solvers {', '.join(solvers)};"
              f" time limit {info.get('time_limit_s', '?')} s, seed {info.get('seed', '?')},"
              f" git {str(info.get('git'))[:10]}; {sum(r.get('status') == 'error' for r in rows)}"
              " errors; every schedule checked by the evaluator"
              f" ({sum(r.get('feasible') is False for r in rows)} infeasible).", "",
              "## Headline", ""]
-    for s in summary["solvers"]:
-        rs = [e["solvers"][s] for e in inst.values() if s in e["solvers"]]
-        red_l = [r["latency_reduction"] for r in rs if "latency_reduction" in r]
-        red_e = [r["energy_reduction"] for r in rs if "energy_reduction" in r]
-        gap = [r["gap_to_optimum"] for r in rs if "gap_to_optimum" in r]
-        proven = sum(r.get("status") == "optimal" for r in rs)
+    for s in solvers:
+        ps = summary.pairs(s)
+        red_l = [p.latency_reduction for p in ps if p.latency_reduction is not None]
+        red_e = [p.energy_reduction for p in ps if p.energy_reduction is not None]
+        gap = [p.gap_to_optimum for p in ps if p.gap_to_optimum is not None]
+        proven = sum(p.row.get("status") == "optimal" for p in ps)
         text = f"* `{s}`: latency reduction over baseline {_mean(red_l)}, energy {_mean(red_e)}"
         text += f"; mean gap to the proven optimum {_mean(gap)} ({len(gap)} instances)"
         if s in EXACT:
-            text += f"; proven optimal {proven}/{len(rs)}"
+            text += f"; proven optimal {proven}/{len(ps)}"
         lines.append(text)
-    lines += ["", "## Every instance (latency [s]; gap to the best proven bound)", "",
-              "| instance | layers | " + " | ".join(summary["solvers"]) + " | best bound |",
-              "|---|---|" + "---|" * (len(summary["solvers"]) + 1)]
+    what = ("each instance's objective: latency [s] or energy [J]" if mixed
+            else _LABELS[objectives[0]] if objectives else _LABELS["latency"])
+    lines += ["", f"## Every instance ({what}; gap to the best proven bound)", "",
+              "| instance | layers | " + ("objective | " if mixed else "")
+              + " | ".join(solvers) + " | best bound |",
+              "|---|---|" + ("---|" if mixed else "") + "---|" * (len(solvers) + 1)]
     for name, e in inst.items():
         cells = []
-        for s in summary["solvers"]:
-            r = e["solvers"].get(s)
-            if r is None:
+        for s in solvers:
+            p = e.pairs.get(s)
+            if p is None:
                 cells.append("")
-            elif r.get("status") == "error":
+            elif p.row.get("status") == "error":
                 cells.append("error")
-            elif r.get("latency_s") is None:
-                cells.append(r.get("status", ""))
+            elif p.row.get(e.key) is None:
+                cells.append(p.row.get("status", ""))
             else:
-                gap = r.get("gap_to_bound")
-                mark = "*" if r.get("status") == "optimal" and s in EXACT else ""
-                cells.append(f"{r['latency_s']:.6g}{mark}" + (f" ({100 * gap:.1f} %)"
-                                                               if gap is not None else ""))
-        bb = "-" if e["best_bound"] is None else f"{e['best_bound']:.6g}"
-        lines.append(f"| {name} | {e['layers']} | " + " | ".join(cells) + f" | {bb} |")
+                gap = p.gap_to_bound
+                mark = "*" if p.row.get("status") == "optimal" and s in EXACT else ""
+                cells.append(f"{p.row[e.key]:.6g}{mark}" + (f" ({100 * gap:.1f} %)"
+                                                             if gap is not None else ""))
+        bb = "-" if e.bound is None else f"{e.bound:.6g}"
+        obj = f"{e.objective} [{e.unit}] | " if mixed else ""
+        lines.append(f"| {name} | {e.layers} | {obj}" + " | ".join(cells) + f" | {bb} |")
     lines += ["", "`*` proven optimal.", ""]
     lines += [f"![{Path(f).stem}]({Path(f).name})" for f in written if f.endswith(".png")]
     return lines
