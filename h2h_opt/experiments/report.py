@@ -25,7 +25,7 @@ from .bench import load_results
 from .plots import write_markdown
 from .summary import PairSummary, Summary, summarise
 
-__all__ = ["write_report"]
+__all__ = ["proven_plot", "reduction_plot", "size_scatter", "write_report"]
 
 EXACT = ("cpsat", "milp")
 _PAPER_NAME = re.compile(r"^(?P<w>.+)-(?P<s>[^-]+)-(?P<bw>[0-9.]+)GBps$")
@@ -45,9 +45,13 @@ def _group_key(name: str) -> tuple[str, str]:
     return (m.group("w"), f"{float(m.group('bw')):g} GB/s") if m else (name, "")
 
 
-def _reduction_plot(summary: Summary, path: Path) -> bool:
-    plt = _plt()
-    solvers = [s for s in summary.solvers if s != "baseline"]
+def _not_baseline(summary: Summary) -> list[str]:
+    return [s for s in summary.solvers if s != "baseline"]
+
+
+def _reduction_groups(summary: Summary, solvers: list[str]
+                      ) -> dict[tuple[str, str], dict[str, list[tuple[float, float]]]]:
+    """(workload, bandwidth) -> solver -> its (latency, energy) reductions there."""
     groups: dict[tuple[str, str], dict[str, list[tuple[float, float]]]] = defaultdict(
         lambda: defaultdict(list))
     for name, entry in summary.instances.items():
@@ -55,73 +59,82 @@ def _reduction_plot(summary: Summary, path: Path) -> bool:
             p = entry.pairs.get(s)
             if p and p.latency_reduction is not None and p.energy_reduction is not None:
                 groups[_group_key(name)][s].append((p.latency_reduction, p.energy_reduction))
-    if not groups:
-        return False
+    return groups
+
+
+def reduction_plot(summary: Summary, ax: Any = None) -> Any:
+    """Bars of the mean latency (top) and energy (bottom) reduction of every solver over
+    ``baseline``, per (workload, bandwidth) group.
+
+    Parameters
+    ----------
+    ax
+        Two matplotlib ``Axes`` (top, bottom) sharing x; a new figure if None.
+
+    Returns
+    -------
+    The two ``Axes``.
+    """
+    solvers = _not_baseline(summary)
+    groups = _reduction_groups(summary, solvers)
     keys = sorted(groups)
-    fig, axes = plt.subplots(2, 1, figsize=(min(16, max(6, 0.2 * len(keys) * len(solvers))), 7),
-                             sharex=True)
+    if ax is None:
+        _, ax = _plt().subplots(
+            2, 1, figsize=(min(16, max(6, 0.2 * len(keys) * len(solvers))), 7), sharex=True)
     width = 0.8 / max(1, len(solvers))
-    for ax, idx, label in ((axes[0], 0, "latency"), (axes[1], 1, "energy")):
+    for a, idx, label in ((ax[0], 0, "latency"), (ax[1], 1, "energy")):
         for j, s in enumerate(solvers):
             vals = [100 * statistics.mean(v[idx] for v in groups[k][s]) if groups[k][s]
                     else 0.0 for k in keys]
-            ax.bar([i + j * width for i in range(len(keys))], vals, width, label=s)
-        ax.set_ylabel(f"{label} reduction over baseline [%]")
-        ax.axhline(0, color="black", lw=0.5)
-        ax.grid(axis="y", alpha=0.3)
-    axes[0].legend(ncol=len(solvers), fontsize=8)
-    axes[1].set_xticks([i + 0.4 - width / 2 for i in range(len(keys))])
-    axes[1].set_xticklabels([f"{w}\n{bw}" for w, bw in keys], rotation=60, fontsize=7,
-                            ha="right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
+            a.bar([i + j * width for i in range(len(keys))], vals, width, label=s)
+        a.set_ylabel(f"{label} reduction over baseline [%]")
+        a.axhline(0, color="black", lw=0.5)
+        a.grid(axis="y", alpha=0.3)
+    ax[0].legend(ncol=len(solvers), fontsize=8)
+    ax[1].set_xticks([i + 0.4 - width / 2 for i in range(len(keys))])
+    ax[1].set_xticklabels([f"{w}\n{bw}" for w, bw in keys], rotation=60, fontsize=7,
+                          ha="right")
+    return ax
 
 
-def _scatter(summary: Summary, path: Path, field: Callable[[PairSummary], float | None],
-             ylabel: str, loglog: bool, solvers: list[str], percent: bool = False) -> bool:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    drawn = False
+def _points(summary: Summary, field: Callable[[PairSummary], float | None],
+            solvers: list[str]) -> dict[str, list[tuple[int, float]]]:
+    """solver -> (layers, figure) of every instance where the figure is defined."""
+    out = {}
     for s in solvers:
         pts = [(e.layers, field(e.pairs[s])) for e in summary.instances.values()
                if s in e.pairs and field(e.pairs[s]) is not None and e.layers]
-        if not pts:
-            continue
-        drawn = True
+        if pts:
+            out[s] = pts
+    return out
+
+
+def size_scatter(summary: Summary, field: Callable[[PairSummary], float | None],
+                 ylabel: str, solvers: list[str], *, loglog: bool = False,
+                 percent: bool = False, ax: Any = None) -> Any:
+    """One point per (instance, solver): ``field`` of the pair (x100 if ``percent``)
+    against the instance's number of layers.  Returns the ``Axes``."""
+    if ax is None:
+        _, ax = _plt().subplots(figsize=(6.5, 4.2))
+    for s, pts in _points(summary, field, solvers).items():
         xs, ys = zip(*pts, strict=True)
-        ys = [100 * y for y in ys] if percent else list(ys)
-        ax.scatter(xs, ys, label=s, s=14, alpha=0.75)
-    if not drawn:
-        plt.close(fig)
-        return False
+        ax.scatter(xs, [100 * y for y in ys] if percent else list(ys), label=s, s=14,
+                   alpha=0.75)
     if loglog:
         ax.set_xscale("log")
         ax.set_yscale("log")
-    return _finish(plt, fig, ax, path, "layers", ylabel)
+    _style(ax, "layers", ylabel)
+    return ax
 
 
-def _finish(plt: Any, fig: Any, ax: Any, path: Path, xlabel: str, ylabel: str) -> bool:
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
-
-
-def _proven_plot(summary: Summary, rows: list[dict[str, Any]], path: Path) -> bool:
-    plt = _plt()
-    exact = [s for s in summary.solvers if s in EXACT]
-    if not exact:
-        return False
-    limit = max((r.get("time_limit_s") or 0.0) for r in rows) or 60.0
+def proven_plot(summary: Summary, limit: float, ax: Any = None) -> Any:
+    """Share of its instances each exact solver proved optimal within a time limit,
+    against that limit (from ``limit`` / 1000 to ``limit``), read off the solve times of
+    one run.  Returns the ``Axes``."""
     grid = [limit * 10 ** (k / 10) for k in range(-30, 1)]
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for s in exact:
+    if ax is None:
+        _, ax = _plt().subplots(figsize=(6.5, 4.2))
+    for s in (s for s in summary.solvers if s in EXACT):
         runs = [p.row for p in summary.pairs(s)]
         if not runs:
             continue
@@ -130,7 +143,46 @@ def _proven_plot(summary: Summary, rows: list[dict[str, Any]], path: Path) -> bo
         ax.step(grid, share, where="post", label=f"{s} ({len(runs)} instances)")
     ax.set_xscale("log")
     ax.set_ylim(0, 100)
-    return _finish(plt, fig, ax, path, "time limit [s]", "proven optimal [%]")
+    _style(ax, "time limit [s]", "proven optimal [%]")
+    return ax
+
+
+def _style(ax: Any, xlabel: str, ylabel: str) -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+
+
+def _save(ax: Any, path: Path) -> bool:
+    fig = (ax[0] if isinstance(ax, (list, tuple)) or hasattr(ax, "shape") else ax).figure
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    _plt().close(fig)
+    return True
+
+
+def _write_plots(summary: Summary, rows: list[dict[str, Any]], out_dir: Path) -> list[str]:
+    """The report's PNGs (each only if it has something to show); returns their paths."""
+    heuristics = [s for s in summary.solvers if s not in EXACT]
+    gap = (lambda q: q.gap_to_bound, "gap to best proven bound [%]", heuristics)
+    time_s = (lambda q: q.row.get("time_s"), "solver time [s]", summary.solvers)
+    limit = max((r.get("time_limit_s") or 0.0) for r in rows) or 60.0
+    plots = [
+        ("reduction.png", bool(_reduction_groups(summary, _not_baseline(summary))),
+         lambda: reduction_plot(summary)),
+        ("gap_vs_size.png", bool(_points(summary, gap[0], gap[2])),
+         lambda: size_scatter(summary, *gap, percent=True)),
+        ("time_vs_size.png", bool(_points(summary, time_s[0], time_s[2])),
+         lambda: size_scatter(summary, *time_s, loglog=True)),
+        ("proven_vs_limit.png", any(s in EXACT for s in summary.solvers),
+         lambda: proven_plot(summary, limit)),
+    ]
+    written = []
+    for fname, has_data, draw in plots:
+        if has_data and _save(draw(), out_dir / fname):
+            written.append(str(out_dir / fname))
+    return written
 
 
 def _with_objectives(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -161,19 +213,7 @@ def write_report(run_dir: str | Path, out_dir: str | Path, gantt: str | None = N
     summary = summarise(_with_objectives(rows))
     info_path = run_dir / "run.json"
     info = json.loads(info_path.read_text()) if info_path.exists() else {}
-    written: list[str] = []
-    heuristics = [s for s in summary.solvers if s not in EXACT]
-    plots = [("reduction.png", lambda p: _reduction_plot(summary, p)),
-             ("gap_vs_size.png", lambda p: _scatter(
-                 summary, p, lambda q: q.gap_to_bound, "gap to best proven bound [%]", False,
-                 heuristics, percent=True)),
-             ("time_vs_size.png", lambda p: _scatter(
-                 summary, p, lambda q: q.row.get("time_s"), "solver time [s]", True,
-                 summary.solvers)),
-             ("proven_vs_limit.png", lambda p: _proven_plot(summary, rows, p))]
-    for fname, fn in plots:
-        if fn(out_dir / fname):
-            written.append(str(out_dir / fname))
+    written = _write_plots(summary, rows, out_dir)
     # the Gantt chart of one pair
     pick = None
     if gantt:
