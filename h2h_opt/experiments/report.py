@@ -100,10 +100,10 @@ def reduction_plot(summary: Summary, ax: Any = None) -> Any:
 def _points(summary: Summary, field: Callable[[PairSummary], float | None],
             solvers: list[str]) -> dict[str, list[tuple[int, float]]]:
     """solver -> (layers, figure) of every instance where the figure is defined."""
-    out = {}
+    out: dict[str, list[tuple[int, float]]] = {}
     for s in solvers:
-        pts = [(e.layers, field(e.pairs[s])) for e in summary.instances.values()
-               if s in e.pairs and field(e.pairs[s]) is not None and e.layers]
+        pts = [(e.layers, y) for e in summary.instances.values() if s in e.pairs and e.layers
+               for y in (field(e.pairs[s]),) if y is not None]
         if pts:
             out[s] = pts
     return out
@@ -288,10 +288,10 @@ def _markdown(summary: Summary, rows: list[dict[str, Any]], info: dict[str, Any]
             elif p.row.get(e.key) is None:
                 cells.append(p.row.get("status", ""))
             else:
-                gap = p.gap_to_bound
+                g = p.gap_to_bound
                 mark = "*" if p.row.get("status") == "optimal" and s in EXACT else ""
-                cells.append(f"{p.row[e.key]:.6g}{mark}" + (f" ({100 * gap:.1f} %)"
-                                                             if gap is not None else ""))
+                cells.append(f"{p.row[e.key]:.6g}{mark}" + (f" ({100 * g:.1f} %)"
+                                                             if g is not None else ""))
         bb = "-" if e.bound is None else f"{e.bound:.6g}"
         obj = f"{e.objective} [{e.unit}] | " if mixed else ""
         lines.append(f"| {name} | {e.layers} | {obj}" + " | ".join(cells) + f" | {bb} |")
