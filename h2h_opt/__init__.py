@@ -31,6 +31,7 @@ from .model import Instance, ModelError
 from .result import SolveResult, SolveStatus, Termination
 from .schedule import Decision, Schedule
 from .solvers import SOLVERS, SolveParams, SolverError, solve
+from .solvers.exact.ticks import tick_makespan
 from .timing import ScheduleCycleError, asap
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "read_result",
     "read_schedule",
     "solve",
+    "tick_makespan",
     "write_instance",
     "write_result",
     "write_schedule",

@@ -9,15 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import __version__
-from .cost import compile_tables
 from .evaluate import evaluate
 from .io import (
     InputError,
@@ -31,8 +28,7 @@ from .io import (
     write_json,
     write_schedule,
 )
-from .model import Instance, ModelError
-from .timing import asap
+from .model import ModelError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -66,10 +62,6 @@ def _json_default(x: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(x).__name__}")
 
 
-def _finite(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
-
-
 # --------------------------------------------------------------------------- commands
 
 
@@ -81,63 +73,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def instance_info(inst: Instance) -> dict[str, Any]:
-    """Sizes and totals of an instance (what ``h2h info`` prints)."""
-    tab = compile_tables(inst)
-    wl = inst.workload
-    has_pred = np.bincount(tab.edge_dst, minlength=wl.num_layers) > 0
-    min_t = np.min(tab.t, axis=1)
-    accs = []
-    for a, acc in enumerate(inst.system.accelerators):
-        accs.append({
-            "id": acc.id, "ops": sorted(acc.ops), "cost_model": acc.cost_model["kind"],
-            "power_w": acc.power_w, "host_bandwidth_bps": _finite(acc.host_bandwidth_bps),
-            "weight_capacity_bytes": _finite(acc.weight_capacity_bytes),
-            "runnable_layers": int(np.isfinite(tab.t[:, a]).sum()),
-        })
-    return {
-        "name": inst.name,
-        "layers": wl.num_layers,
-        "edges": len(wl.edges),
-        "models": {m: sum(1 for layer in wl.layers if layer.model == m) for m in wl.models},
-        "ops": dict(Counter(layer.op for layer in wl.layers)),
-        "accelerators": accs,
-        "options": {"comm": inst.options.comm, "locality": inst.options.locality,
-                    "objective": inst.options.objective,
-                    "element_bytes": inst.options.element_bytes, "tick_s": inst.options.tick_s},
-        "total_macs": float(tab.macs.sum()),
-        "total_min_compute_s": float(min_t.sum()),
-        "total_weight_bytes": float(tab.weight_bytes.sum()),
-        "total_activation_bytes": float(tab.edge_bytes.sum()
-                                        + tab.input_bytes[~has_pred].sum()),
-    }
-
-
 def _zoo_info(args: argparse.Namespace) -> int:
-    from .library.suites import SUITES
-    from .library.zoo import ACCELERATORS, BANDWIDTHS_GBPS, SYSTEMS, WORKLOADS, mmmt_workload
+    from .library.info import bundled_info
 
-    doc: dict[str, Any] = {"workloads": {}, "systems": {}, "accelerators": ACCELERATORS,
-                           "bandwidths_gbps": list(BANDWIDTHS_GBPS),
-                           "suites": {k: v[1] for k, v in SUITES.items()}}
+    doc = bundled_info()
     lines = ["workloads (MMMT):"]
-    for name, (_, source) in WORKLOADS.items():
-        wl = mmmt_workload(name)
-        models = sorted({layer.model for layer in wl.layers})
-        doc["workloads"][name] = {"layers": len(wl.layers), "models": models,
-                                  "source": source}
-        lines.append(f"  {name:<15} {len(wl.layers):>4} layers, models {', '.join(models)}")
-        lines.append(f"  {'':<15} {source}")
+    for name, w in doc["workloads"].items():
+        lines.append(f"  {name:<15} {w['layers']:>4} layers, models {', '.join(w['models'])}")
+        lines.append(f"  {'':<15} {w['source']}")
     lines.append("systems (dataflow accelerators; plus fpga1, fpga2 = SPEC §8):")
-    for name, members in SYSTEMS.items():
-        doc["systems"][name] = list(members)
+    for name, members in doc["systems"].items():
         lines.append(f"  {name:<10} {', '.join(members)}")
     lines.append("accelerators:")
-    for name, t in ACCELERATORS.items():
+    for name, t in doc["accelerators"].items():
         lines.append(f"  {name:<14} {t['dataflow']:<18} {t['pes']:>5} PEs"
                      f" {t['clock_mhz']:>4} MHz  ops={','.join(t['ops'])}")
-    lines.append("host bandwidths (GB/s): " + ", ".join(f"{b:g}" for b in BANDWIDTHS_GBPS))
-    lines.append("suites (h2h generate SUITE): " + ", ".join(SUITES) + ", examples")
+    lines.append("host bandwidths (GB/s): " + ", ".join(f"{b:g}" for b in doc["bandwidths_gbps"]))
+    lines.append("suites (h2h generate SUITE): " + ", ".join(doc["suites"]))
     _emit(args, doc, "\n".join(lines))
     return EXIT_OK
 
@@ -145,8 +97,9 @@ def _zoo_info(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     if args.instance is None:
         return _zoo_info(args)
-    inst = read_instance(args.instance)
-    info = instance_info(inst)
+    from .library.info import instance_info
+
+    info = instance_info(read_instance(args.instance))
     lines = [
         f"instance     {info['name']}",
         f"layers       {info['layers']} in {len(info['models'])} model(s): "
@@ -315,43 +268,23 @@ def cmd_import_costs(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .library.zoo import reference_example
+    from .library.suites import SUITES, write_suite
 
-    if args.suite != "examples":
-        from .library.suites import SUITES, write_suite
+    if args.suite not in SUITES:
+        raise UsageError(f"unknown suite {args.suite!r} (available: {', '.join(SUITES)})")
 
-        if args.suite not in SUITES:
-            raise UsageError(f"unknown suite {args.suite!r} (available: examples,"
-                             f" {', '.join(SUITES)})")
+    def show(k: int, total: int, name: str) -> None:
+        if not args.json:
+            print(f"  [{k}/{total}] {name}", file=sys.stderr, flush=True)
 
-        def show(k: int, total: int, name: str) -> None:
-            if not args.json:
-                print(f"  [{k}/{total}] {name}", file=sys.stderr, flush=True)
-
-        try:
-            files = write_suite(args.suite, args.output, args.seed,
-                                _parse_options(args.param or []), progress=show)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        _emit(args, {"written": files}, f"wrote {len(files) - 1} instances and"
-              f" {files[-1]}")
-        return EXIT_OK
-    out = Path(args.output)
-    written = []
-    for inst in (reference_example(1, 1.25), reference_example(2, 1.25),
-                 reference_example(2, 1.25, fused=True)):
-        path = out / f"{inst.name}.json"
-        write_instance(inst, path)
-        written.append(str(path))
-        if inst.num_accs == 1:  # the serial schedule: back to back, every transfer paid
-            ids = [layer.id for layer in inst.workload.layers]
-            acc = inst.system.ids[0]
-            serial = asap(inst, dict.fromkeys(ids, acc), {}, {acc: tuple(ids)}, locality="none",
-                          meta={"what": "workload order, back to back, every transfer paid"})
-            spath = out / f"{inst.name}.serial.schedule.json"
-            write_schedule(serial, spath)
-            written.append(str(spath))
-    _emit(args, {"written": written}, "\n".join(f"wrote {p}" for p in written))
+    try:
+        files = write_suite(args.suite, args.output, args.seed,
+                            _parse_options(args.param or []), progress=show)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    num_sched = sum(f.endswith(".schedule.json") for f in files)
+    _emit(args, {"written": files}, f"wrote {len(files) - 1 - num_sched} instances"
+          + (f", {num_sched} schedule(s)" if num_sched else "") + f" and {files[-1]}")
     return EXIT_OK
 
 
@@ -368,6 +301,7 @@ def _solver_list(text: str) -> tuple[str, ...]:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from .experiments.bench import BenchSpec, expand_instances, run_bench
+    from .experiments.summary import solver_totals, summarise
 
     files = expand_instances(args.set)
     if not files:
@@ -385,45 +319,51 @@ def cmd_bench(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     failed = sum(r.get("status") == "error" for r in rows)
-    _emit(args, {"output": str(args.output), "pairs": len(rows), "errors": failed},
-          f"{len(rows)} pairs in {args.output}/results.jsonl ({failed} errors)")
+    totals = solver_totals(summarise(rows))
+    lines = [f"{len(rows)} pairs in {args.output}/results.jsonl ({failed} errors)",
+             f"{'solver':<10} {'feasible':>9} {'proven':>7} {'best':>5} {'mean ratio':>11}"
+             f" {'gap to bound':>13} {'gap to optimum':>15}"]
+    for s, t in totals.items():
+        def pct(x: float | None) -> str:
+            return "-" if x is None else f"{100 * x:.1f} %"
+
+        ratio = "-" if t["mean_ratio"] is None else f"{t['mean_ratio']:.3f}"
+        lines.append(f"{s:<10} {t['feasible']:>4}/{t['instances']:<4} {t['proven']:>7}"
+                     f" {t['best']:>5} {ratio:>11} {pct(t['mean_gap_to_bound']):>13}"
+                     f" {pct(t['mean_gap_to_optimum']):>15}")
+    _emit(args, {"output": str(args.output), "pairs": len(rows), "errors": failed,
+                 "solvers": totals}, "\n".join(lines))
     return EXIT_OK
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate
+    from .experiments.summary import result_row, summarise
     from .solvers import SolveParams, solve
 
     inst = read_instance(args.instance)
-    rows = []
-    for name in _solver_list(args.solvers):
-        res = solve(inst, name, SolveParams(time_limit_s=args.time_limit, seed=args.seed))
-        ev = evaluate(inst, res.schedule) if res.schedule is not None else None
-        rows.append({"solver": name, "status": res.status.value,
-                     "latency_s": None if ev is None else ev.latency,
-                     "energy_j": None if ev is None else ev.energy,
-                     "feasible": None if ev is None else ev.feasible,
-                     "time_s": res.time_s, "bound": res.bound})
-    bounds = [r["bound"] for r in rows if r["bound"] is not None]
-    best_bound = max(bounds) if bounds else None
-    key = "energy_j" if inst.options.objective == "energy" else "latency_s"
-    lines = [f"{inst.name}: {inst.num_layers} layers, {inst.num_accs} accelerators",
+    rows = [result_row(inst, solve(inst, name, SolveParams(time_limit_s=args.time_limit,
+                                                             seed=args.seed)))
+            for name in _solver_list(args.solvers)]
+    entry = summarise(rows).instances[inst.name]
+    lines = [f"{inst.name}: {inst.num_layers} layers, {inst.num_accs} accelerators,"
+             f" objective {entry.objective}",
              f"{'solver':<10} {'status':<9} {'latency [s]':>12} {'energy [J]':>11}"
              f" {'time [s]':>9} {'gap to best bound':>18}"]
-    for r in rows:
-        gap = None
-        if best_bound and r[key] is not None:  # a bound in whole ticks may exceed the
-            gap = max(0.0, (r[key] - best_bound) / r[key])  # seconds value by rounding
-        r["gap_to_best_bound"] = gap
+    doc_rows = []
+    for pair in entry.pairs.values():
+        r = pair.to_dict()
+        r["gap_to_best_bound"] = pair.gap_to_bound
+        doc_rows.append(r)
         lat = "-" if r["latency_s"] is None else format(r["latency_s"], ".6g")
         en = "-" if r["energy_j"] is None else format(r["energy_j"], ".6g")
-        gp = "-" if gap is None else format(100 * gap, ".2f") + " %"
-        lines.append(f"{r['solver']:<10} {r['status']:<9} {lat:>12} {en:>11}"
+        gp = "-" if pair.gap_to_bound is None else format(100 * pair.gap_to_bound, ".2f") + " %"
+        lines.append(f"{pair.solver:<10} {r['status']:<9} {lat:>12} {en:>11}"
                      f" {r['time_s']:9.2f} {gp:>18}")
-    if best_bound is not None:
-        lines.append(f"best bound {best_bound:.6g} ({'J' if key == 'energy_j' else 's'})")
-    _emit(args, {"instance": inst.name, "best_bound": best_bound, "rows": rows},
-          "\n".join(lines))
+    if entry.bound is not None:
+        lines.append(f"best bound {entry.bound:.6g} ({entry.unit})")
+    _emit(args, {"instance": inst.name, "objective": entry.objective, "unit": entry.unit,
+                 "best": entry.best, "best_bound": entry.bound, "optimum": entry.optimum,
+                 "rows": doc_rows}, "\n".join(lines))
     return EXIT_OK
 
 

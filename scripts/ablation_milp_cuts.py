@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from h2h_opt.evaluate import evaluate
+from h2h_opt import SolveParams, evaluate, solve
 from h2h_opt.experiments.plots import write_markdown
 from h2h_opt.library.generate import random_layered
-from h2h_opt.solvers import SolveParams, solve
 
 
 def main() -> None:

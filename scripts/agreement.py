@@ -11,11 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from h2h_opt.evaluate import evaluate
+from h2h_opt import SolveParams, evaluate, solve, tick_makespan
 from h2h_opt.experiments.plots import write_markdown
 from h2h_opt.library.generate import agreement_instance
-from h2h_opt.solvers import SolveParams, solve
-from h2h_opt.solvers.exact.ticks import tick_makespan
 
 
 def compare(inst, limit: float) -> dict:

@@ -12,11 +12,10 @@ import argparse
 import json
 import statistics
 
-from h2h_opt.evaluate import evaluate
+from h2h_opt import SolveParams, evaluate, solve
 from h2h_opt.experiments.plots import write_markdown
 from h2h_opt.library.generate import random_layered
 from h2h_opt.library.zoo import reference_example
-from h2h_opt.solvers import SolveParams, solve
 
 
 def run(inst, limit: float) -> dict:

@@ -12,10 +12,9 @@ import argparse
 import json
 import time
 
-from h2h_opt.evaluate import evaluate
+from h2h_opt import evaluate, solve
 from h2h_opt.experiments.plots import write_markdown
 from h2h_opt.library.generate import random_layered
-from h2h_opt.solvers import solve
 
 
 def main() -> None:

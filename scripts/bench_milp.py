@@ -12,12 +12,10 @@ import argparse
 import json
 import statistics
 
-from h2h_opt.evaluate import evaluate
+from h2h_opt import SolveParams, evaluate, solve, tick_makespan
 from h2h_opt.experiments.plots import write_markdown
 from h2h_opt.library.generate import random_layered
 from h2h_opt.library.zoo import reference_example
-from h2h_opt.solvers import SolveParams, solve
-from h2h_opt.solvers.exact.ticks import tick_makespan
 
 
 def run(inst, name: str, limit: float) -> dict:

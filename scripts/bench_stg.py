@@ -14,10 +14,9 @@ import json
 import time
 from pathlib import Path
 
-from h2h_opt.evaluate import evaluate
+from h2h_opt import SolveParams, evaluate, solve
 from h2h_opt.experiments.plots import write_markdown
 from h2h_opt.io import read_stg
-from h2h_opt.solvers import SolveParams, solve
 
 
 def read_optima(path: Path) -> dict[tuple[str, int], tuple[float, float]]:

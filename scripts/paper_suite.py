@@ -13,7 +13,7 @@ import statistics
 import time
 from collections import defaultdict
 
-from h2h_opt.evaluate import evaluate
+from h2h_opt import evaluate, solve
 from h2h_opt.experiments.plots import write_markdown
 from h2h_opt.library.suites import suite_instances
 from h2h_opt.library.zoo import BANDWIDTHS_GBPS, SYSTEMS, WORKLOADS
@@ -23,8 +23,6 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-o", "--output", default="results/paper_h2h.md")
     args = ap.parse_args()
-    from h2h_opt.solvers import solve
-
     rows = []
     for inst in suite_instances("paper"):
         row = {"instance": inst.name}

@@ -82,8 +82,11 @@ def test_import_costs(capsys, tmp_path):
 def test_generate_examples_reproduces_bundled_files(capsys, tmp_path):
     rc, _, _ = run(capsys, "generate", "examples", "-o", str(tmp_path))
     assert rc == 0
-    for f in sorted(EX.glob("*.json")):
+    files = sorted(f for f in EX.glob("*.json") if f.name != "MANIFEST.json")
+    for f in files:
         assert (tmp_path / f.name).read_text() == f.read_text(), f.name
+    manifest = json.loads((tmp_path / "MANIFEST.json").read_text())
+    assert manifest["suite"] == "examples" and sorted(manifest["files"]) == [f.name for f in files]
 
 
 def test_schema_command(capsys):

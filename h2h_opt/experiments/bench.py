@@ -67,23 +67,19 @@ def run_pair(instance_path: str, solver: str, time_limit_s: float, seed: int,
     row: dict[str, Any] = {"instance_file": instance_path, "solver": solver,
                            "time_limit_s": time_limit_s, "seed": seed}
     try:
-        from ..evaluate import evaluate
         from ..io import read_instance, write_schedule
         from ..solvers import SolveParams, solve
+        from .summary import result_row
 
         inst = read_instance(instance_path)
-        row.update(instance=inst.name, layers=inst.num_layers, accelerators=inst.num_accs)
+        row.update(instance=inst.name, objective=inst.options.objective,
+                   layers=inst.num_layers, accelerators=inst.num_accs)
         res = solve(inst, solver, SolveParams(time_limit_s=time_limit_s, seed=seed))
-        row.update(status=res.status.value, termination=res.termination.value,
-                   bound=res.bound, gap=res.gap, time_s=res.time_s)
-        if res.schedule is not None:
-            ev = evaluate(inst, res.schedule)
-            row.update(feasible=ev.feasible, latency_s=ev.latency, energy_j=ev.energy,
-                       violations=len(ev.violations))
-            if schedule_dir:
-                path = Path(schedule_dir) / f"{inst.name}.{solver}.schedule.json"
-                write_schedule(res.schedule, path)
-                row["schedule"] = str(path)
+        row.update(result_row(inst, res))
+        if res.schedule is not None and schedule_dir:
+            path = Path(schedule_dir) / f"{inst.name}.{solver}.schedule.json"
+            write_schedule(res.schedule, path)
+            row["schedule"] = str(path)
     except Exception as exc:  # noqa: BLE001 - a crashing solver costs only its pair
         row.update(status="error", error=f"{type(exc).__name__}: {exc}")
     row["wall_s"] = time.perf_counter() - t0

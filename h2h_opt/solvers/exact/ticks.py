@@ -99,7 +99,24 @@ class TickModel:
 
 
 def tick_makespan(inst: Instance, s: Schedule) -> int:
-    """The makespan of a schedule's decisions re-timed ASAP in whole ticks (SPEC §6):
-    the unit in which the exact models state and prove their optima."""
+    """The makespan of a schedule's decisions re-timed ASAP in whole ticks (SPEC §6).
+
+    Every busy time and delay of the schedule's mapping, residency and orders is rounded
+    up to ticks of ``inst.options.tick_s`` as the exact models do; the result is the unit
+    in which CP-SAT and the MILP state and prove their optima, so two schedules proven
+    optimal by either have the same ``tick_makespan``.
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    s
+        A schedule of ``inst`` (only its decisions are used; its times are not).
+
+    Returns
+    -------
+    int
+        The makespan in ticks (0 for an empty workload).
+    """
     model = TickModel(inst, compile_tables(inst))
     return int(max(model.tick_times(Decision.from_schedule(inst, s))[2], default=0))
