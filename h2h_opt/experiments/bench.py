@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["BenchSpec", "load_results", "pair_key", "run_bench", "run_pair"]
 
@@ -219,7 +219,7 @@ def _run_local(spec: BenchSpec, args: list[tuple], record: Callable[[dict[str, A
                bar: _Progress) -> None:
     """One process per pair, at most ``jobs`` at a time; a process that dies without a
     result (killed, crashed) or overruns its limit by far is recorded as an error."""
-    ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    ctx: Any = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     pending = list(args)
     running: dict[Any, tuple[Any, tuple, float]] = {}
     grace = 60.0 + 2.0 * spec.time_limit_s
@@ -235,10 +235,11 @@ def _run_local(spec: BenchSpec, args: list[tuple], record: Callable[[dict[str, A
             bar.running = len(running)
             bar.update()
             ready = mp.connection.wait(list(running), timeout=0.5)
-            for conn in ready:
+            for ready_conn in ready:
+                conn = cast(multiprocessing.connection.Connection, ready_conn)  # our pipes
                 proc, a, _ = running.pop(conn)
                 try:
-                    row = conn.recv()
+                    row: dict[str, Any] = conn.recv()
                 except (EOFError, OSError):
                     proc.join(5)
                     row = {"instance_file": a[0], "solver": a[1], "time_limit_s": a[2],
