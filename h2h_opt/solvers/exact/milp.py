@@ -47,7 +47,7 @@ from ...cost import CostTables, compile_tables
 from ...model import Instance
 from ...result import SolveResult, SolveStatus, Termination
 from ...schedule import Schedule
-from ..base import BaseSolver, SolveParams
+from ..base import BaseSolver, Option, SolveParams
 from .ticks import TickModel, exact_supports, hint_plan
 
 
@@ -327,7 +327,13 @@ class MilpSolver(BaseSolver):
 
     name = "milp"
     kind = "exact"
-    warm_start = "h2h"
+    options = (
+        Option("warm_start", str, "h2h", "solver whose schedule is the MIP start (the facade"
+               " runs it)", choices=("none", "baseline", "h2h", "h2h_plus", "heft", "cpsat"),
+               nullable=True),
+        Option("load_cuts", bool, True, "per-accelerator load rows"),
+        Option("highs_options", dict, {}, "passed to HiGHS as given, over the defaults"),
+    )
 
     def available(self) -> str | None:
         try:
@@ -351,7 +357,7 @@ class MilpSolver(BaseSolver):
         t0 = time.perf_counter()
         tables = compile_tables(inst)
         mdl = _Milp(inst, tables)
-        mdl.load_cuts = params.flag("load_cuts", True)
+        mdl.load_cuts = self.option(params, "load_cuts")
         objective = inst.options.objective
         plan = hint_plan(inst, initial) if initial is not None else None
         horizon = mdl.plan_horizon(plan)
@@ -406,7 +412,7 @@ class MilpSolver(BaseSolver):
                                  "mip_feasibility_tolerance": 1e-9,
                                  "primal_feasibility_tolerance": 1e-9,
                                  "output_flag": True}
-        hopts.update(dict(params.options.get("highs_options", {})))
+        hopts.update(dict(self.option(params, "highs_options")))
         info: dict[str, Any] = {"tick_s": tick, "horizon_ticks": horizon,
                                 "time_unit_ticks": mdl.unit,
                                 "rows": sum(c.body is not None for c in md.component_data_objects(
@@ -425,7 +431,7 @@ class MilpSolver(BaseSolver):
                 mdl.set_start(*start)
             opt.config.time_limit = max(0.1, time_left)
             opt.highs_options = {**hopts, "mip_abs_gap": abs_gap, **dict(
-                params.options.get("highs_options", {}))}
+                self.option(params, "highs_options"))}
             timer = HierarchicalTimer()
             result = opt.solve(md, timer=timer)
             for name in ("set_instance", "update", "optimize"):
