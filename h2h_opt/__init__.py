@@ -30,7 +30,7 @@ from .io import (
 from .model import Instance, ModelError
 from .result import SolveResult, SolveStatus, Termination
 from .schedule import Decision, Schedule
-from .solvers import SOLVERS, SolveParams, SolverError, solve
+from .solvers import SOLVERS, OptionError, SolveParams, SolverError, solve, solver_options
 from .timing import ScheduleCycleError, asap
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "InputError",
     "Instance",
     "ModelError",
+    "OptionError",
     "Schedule",
     "ScheduleCycleError",
     "SolveParams",
@@ -55,6 +56,7 @@ __all__ = [
     "read_result",
     "read_schedule",
     "solve",
+    "solver_options",
     "write_instance",
     "write_result",
     "write_schedule",

@@ -44,7 +44,7 @@ def solver_names(kind: str | None = None) -> list[str]:
             if getattr(importlib.import_module(module), cls).kind == kind]
 
 
-def _solver_class(name: str) -> type:
+def _solver_class(name: str) -> type[Solver]:
     if name not in SOLVERS:
         raise SolverError(f"unknown solver {name!r} (available: {', '.join(SOLVERS)})")
     module, cls = SOLVERS[name]
@@ -52,7 +52,7 @@ def _solver_class(name: str) -> type:
         mod = importlib.import_module(module)
     except ImportError as exc:
         raise SolverError(f"solver {name!r} needs a package that is not installed: {exc}") from None
-    return getattr(mod, cls)  # type: ignore[no-any-return]
+    return getattr(mod, cls)
 
 
 def solver_options(name: str) -> tuple[Option, ...]:

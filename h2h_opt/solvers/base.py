@@ -143,7 +143,7 @@ class Option:
                               f" {self.allowed()}, got {value!r}")
         return value
 
-    def _in_range(self, value: float) -> bool:
+    def _in_range(self, value: Any) -> bool:
         return (self.low is None or value >= self.low) \
             and (self.high is None or value <= self.high)
 

@@ -573,13 +573,16 @@ class CpSatSolver(BaseSolver):
         Option("warm_start", str, "h2h", "solver whose schedule is the hint (the facade runs"
                " it)", choices=("none", "baseline", "h2h", "h2h_plus", "heft", "milp"),
                nullable=True),
-        Option("symmetry", bool, True, "break symmetry between identical accelerators"),
+        Option("symmetry", bool, True, "break symmetry between identical accelerators"
+               " (first-use order)"),
         Option("cpsat_parameters", dict, {}, "set on CpSolver.parameters as given (a list"
                " sets a repeated field)"),
-        Option("acc_sizes", bool, False, "a size variable per optional interval"),
-        Option("prec_cuts", bool, False, "load rows over ancestors and descendants"),
-        Option("load_bound", bool, True, "latency/lex: load-relaxation phases when the first"
-               " search does not prove optimality"),
+        Option("acc_sizes", bool, False, "give each optional interval its own size"
+               " variable (measured no better)"),
+        Option("prec_cuts", bool, False, "rows tying accelerator loads to"
+               " ancestors and descendants (measured no better)"),
+        Option("load_bound", bool, True, "latency/lex: when the first search does not"
+               " prove optimality, bound the makespan by the load relaxation (E8, E9)"),
         Option("first_share", float, FIRST_SHARE, "share of the budget of the first search"
                " (0: load relaxation first)", low=0, high=1),
     )

@@ -331,7 +331,8 @@ class MilpSolver(BaseSolver):
         Option("warm_start", str, "h2h", "solver whose schedule is the MIP start (the facade"
                " runs it)", choices=("none", "baseline", "h2h", "h2h_plus", "heft", "cpsat"),
                nullable=True),
-        Option("load_cuts", bool, True, "per-accelerator load rows"),
+        Option("load_cuts", bool, True, "per-accelerator load rows (makespan >= each"
+               " accelerator's busy time, E8)"),
         Option("highs_options", dict, {}, "passed to HiGHS as given, over the defaults"),
     )
 
