@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -70,6 +70,9 @@ class Option:
         Inclusive bounds of an ``int`` or ``float`` option (``None``: unbounded).
     nullable:
         ``None`` (JSON ``null``) is allowed too.
+    keys, keys_help:
+        ``dict``: whether a key is allowed (called when a value is checked, so a
+        backend's package is imported only then), and what the allowed keys are.
     """
 
     name: str
@@ -80,6 +83,8 @@ class Option:
     low: float | None = None
     high: float | None = None
     nullable: bool = False
+    keys: Callable[[str], bool] | None = None
+    keys_help: str = ""
 
     def __post_init__(self) -> None:
         if self.type not in OPTION_TYPES:
@@ -89,6 +94,8 @@ class Option:
             raise TypeError(f"option {self.name!r}: choices need type str or list")
         if (self.low is not None or self.high is not None) and self.type not in (int, float):
             raise TypeError(f"option {self.name!r}: a range needs type int or float")
+        if self.keys is not None and (self.type is not dict or not self.keys_help):
+            raise TypeError(f"option {self.name!r}: keys need type dict and keys_help")
 
     def allowed(self) -> str:
         """What the option accepts, as a phrase: ``one of a, b``, ``an integer >= 0``..."""
@@ -99,7 +106,8 @@ class Option:
         elif self.type is list:
             text = "a list of " + ", ".join(self.choices) if self.choices else "a list"
         elif self.type is dict:
-            text = "an object (KEY: VALUE, passed on as given)"
+            what = f"{self.keys_help}: VALUE" if self.keys is not None else "KEY: VALUE"
+            text = f"an object ({what}, passed on as given)"
         else:
             kind = "an integer" if self.type is int else "a number"
             lo, hi = (None if b is None else format_value(self.type(b))
@@ -138,6 +146,12 @@ class Option:
                 isinstance(v, str) and v in self.choices for v in value))
         elif self.type is dict:
             ok = isinstance(value, Mapping)
+            allowed_key = self.keys
+            if ok and allowed_key is not None:
+                for key in value:
+                    if not isinstance(key, str) or not allowed_key(key):
+                        raise OptionError(f"solver {solver!r}: option {self.name!r} must be"
+                                          f" {self.allowed()}, got key {key!r}")
         if not ok:
             raise OptionError(f"solver {solver!r}: option {self.name!r} must be"
                               f" {self.allowed()}, got {value!r}")

@@ -59,6 +59,8 @@ def bad_values(o: Option) -> list:
         out.append(o.type(o.low) - 1)
     if o.high is not None:
         out.append(o.type(o.high) + 0.5 if o.type is float else o.type(o.high) + 1)
+    if o.keys is not None:
+        out.append({"no_such_key": 1})
     if not o.nullable:
         out.append(None)
     return out
@@ -84,8 +86,9 @@ def test_unknown_option_is_rejected_before_solving(inst, no_solving, solver):
 def test_bad_value_is_rejected_before_solving(inst, no_solving, solver, option, bad):
     with pytest.raises(OptionError) as err:
         solve(inst, solver, SolveParams(options={option.name: bad}))
+    got = "key 'no_such_key'" if bad == {"no_such_key": 1} else repr(bad)
     assert str(err.value) == (f"solver {solver!r}: option {option.name!r} must be"
-                              f" {option.allowed()}, got {bad!r}")
+                              f" {option.allowed()}, got {got}")
 
 
 def test_every_solver_kind_has_a_bad_value_case():
@@ -135,6 +138,18 @@ def test_defaults_given_explicitly_change_nothing(inst, solver):
     assert (res.latency, res.energy) == (ref.latency, ref.energy)
     for field in ("mapping", "start", "orders", "residency"):
         assert getattr(res.schedule, field) == getattr(ref.schedule, field), field
+
+
+@pytest.mark.parametrize(("solver", "option", "params"), [
+    ("cpsat", "cpsat_parameters", {"linearization_level": 2, "subsolvers": ["max_lp"]}),
+    ("milp", "highs_options", {"mip_rel_gap": 0.5, "mip_heuristic_effort": 0.1}),
+])
+def test_native_parameter_names_are_checked(solver, option, params):
+    (o,) = [o for o in solver_options(solver) if o.name == option]
+    assert o.check(params, solver) == params
+    with pytest.raises(OptionError, match=f"option '{option}' must be an object .*, got key"
+                       " 'linearisation_level'"):
+        o.check({**params, "linearisation_level": 2}, solver)
 
 
 def test_valid_non_default_values_are_accepted(inst):

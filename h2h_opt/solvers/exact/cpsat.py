@@ -47,6 +47,7 @@ from ...model import Instance
 from ...result import SolveResult, SolveStatus, Termination
 from ...schedule import Schedule
 from ..base import BaseSolver, Option, SolveParams
+from .native import sat_parameter
 from .ticks import TickModel, exact_supports, hint_plan
 
 #: Energy is scaled so that the largest possible total is about this many units.
@@ -576,7 +577,7 @@ class CpSatSolver(BaseSolver):
         Option("symmetry", bool, True, "break symmetry between identical accelerators"
                " (first-use order)"),
         Option("cpsat_parameters", dict, {}, "set on CpSolver.parameters as given (a list"
-               " sets a repeated field)"),
+               " sets a repeated field)", keys=sat_parameter, keys_help="SatParameters field"),
         Option("acc_sizes", bool, False, "give each optional interval its own size"
                " variable (measured no better)"),
         Option("prec_cuts", bool, False, "rows tying accelerator loads to"

@@ -48,6 +48,7 @@ from ...model import Instance
 from ...result import SolveResult, SolveStatus, Termination
 from ...schedule import Schedule
 from ..base import BaseSolver, Option, SolveParams
+from .native import highs_option
 from .ticks import TickModel, exact_supports, hint_plan
 
 
@@ -333,7 +334,8 @@ class MilpSolver(BaseSolver):
                nullable=True),
         Option("load_cuts", bool, True, "per-accelerator load rows (makespan >= each"
                " accelerator's busy time, E8)"),
-        Option("highs_options", dict, {}, "passed to HiGHS as given, over the defaults"),
+        Option("highs_options", dict, {}, "passed to HiGHS as given, over the defaults",
+               keys=highs_option, keys_help="HiGHS option"),
     )
 
     def available(self) -> str | None:
