@@ -30,7 +30,7 @@ from .io import (
 from .model import Instance, ModelError
 from .result import SolveResult, SolveStatus, Termination
 from .schedule import Decision, Schedule
-from .solvers import SOLVERS, SolveParams, SolverError, solve
+from .solvers import SOLVERS, OptionError, SolveParams, SolverError, solve, solver_options
 from .solvers.exact.ticks import tick_makespan
 from .timing import ScheduleCycleError, asap
 
@@ -41,6 +41,7 @@ __all__ = [
     "InputError",
     "Instance",
     "ModelError",
+    "OptionError",
     "Schedule",
     "ScheduleCycleError",
     "SolveParams",
@@ -56,6 +57,7 @@ __all__ = [
     "read_result",
     "read_schedule",
     "solve",
+    "solver_options",
     "tick_makespan",
     "write_instance",
     "write_result",

@@ -159,10 +159,65 @@ def _parse_options(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def options_rows(solver: str) -> list[dict[str, str]]:
+    """The declared options of ``solver``: name, type, allowed, default, help."""
+    from .solvers import solver_options
+
+    return [o.describe() for o in solver_options(solver)]
+
+
+OPTION_COLUMNS = ("name", "type", "allowed", "default", "help")
+
+
+def options_text(solver: str) -> str:
+    """What ``h2h solve --solver SOLVER --list-options`` prints: one aligned row per
+    option."""
+    rows = options_rows(solver)
+    if not rows:
+        return f"solver {solver!r} takes no options"
+    head = {c: c for c in OPTION_COLUMNS}
+    width = {c: max(len(r[c]) for r in [head, *rows]) for c in OPTION_COLUMNS[:-1]}
+    return "\n".join("  ".join(r[c].ljust(width[c]) for c in OPTION_COLUMNS[:-1]) + "  "
+                     + r["help"] for r in [head, *rows])
+
+
+def options_markdown(solver: str) -> str:
+    """The declared options of ``solver`` as a markdown table (the README's solver
+    options section; ``tests/solvers/test_options.py`` keeps the two equal)."""
+    rows = options_rows(solver)
+    lines = [f"`{solver}`" + ("" if rows else ": no options")]
+    if rows:
+        lines += ["", "| option | type | allowed | default | what it does |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| `{r['name']}` | {r['type']} | {r['allowed']} | `{r['default']}` |"
+                  f" {r['help']} |" for r in rows]
+    return "\n".join(lines)
+
+
+def options_reference() -> str:
+    """Every registered solver's options as markdown tables: the README section between
+    ``OPTIONS_BEGIN`` and ``OPTIONS_END`` (``python scripts/readme_options.py`` writes
+    it, a test keeps it equal)."""
+    from .solvers import solver_names
+
+    return "\n\n".join(options_markdown(name) for name in solver_names())
+
+
+OPTIONS_BEGIN = "<!-- solver-options:begin (generated: python scripts/readme_options.py) -->"
+OPTIONS_END = "<!-- solver-options:end -->"
+
+
 def cmd_solve(args: argparse.Namespace) -> int:
     from .io import write_result
-    from .solvers import SolveParams, solve
+    from .solvers import OptionError, SolveParams, solve
 
+    if args.list_options:
+        _emit(args, {"solver": args.solver, "options": options_rows(args.solver)},
+              options_text(args.solver))
+        return EXIT_OK
+    if args.instance is None:
+        raise UsageError("solve: the instance argument is required (except with"
+                         " --list-options)")
     inst = read_instance(args.instance)
     unit = "J" if inst.options.objective == "energy" else "s"
 
@@ -179,7 +234,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
                          rel_gap=args.rel_gap, log=args.log,
                          options=_parse_options(args.option or []),
                          progress=None if args.quiet or args.json else show)
-    res = solve(inst, args.solver, params)
+    try:
+        res = solve(inst, args.solver, params)
+    except OptionError as exc:  # a bad --option is a usage error (exit 2)
+        raise UsageError(str(exc)) from None
     if args.output and res.schedule is not None:
         write_schedule(res.schedule, args.output)
     if args.result:
@@ -437,7 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
              " one, the bundled workloads, systems and suites")
     sp.add_argument("instance", nargs="?")
     sp = add("solve", cmd_solve, "map an instance with one solver")
-    sp.add_argument("instance")
+    sp.add_argument("instance", nargs="?", help="required unless --list-options")
     from .solvers import SOLVERS
 
     sp.add_argument("--solver", default="h2h", choices=list(SOLVERS),
@@ -453,7 +511,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--log", default=None, help="solver log: a file, or 'console'")
     sp.add_argument("--quiet", action="store_true", help="no progress lines")
     sp.add_argument("--option", action="append", metavar="KEY=VALUE",
-                    help="solver option, e.g. max_evals=5000 or value=critical")
+                    help="solver option, e.g. max_evals=5000 or value=critical (VALUE is"
+                    " JSON, else a string; see --list-options)")
+    sp.add_argument("--list-options", action="store_true",
+                    help="print the solver's options (name, type, allowed, default, help)"
+                    " and exit")
     sp.add_argument("--full-json", action="store_true", help="include the schedule in --json")
     sp = add("evaluate", cmd_evaluate, "evaluate a schedule with the independent evaluator")
     sp.add_argument("instance")

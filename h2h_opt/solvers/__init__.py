@@ -17,10 +17,10 @@ from ..evaluate import evaluate
 from ..model import Instance
 from ..result import SolveResult, SolveStatus, Termination
 from ..schedule import Schedule
-from .base import SolveParams, Solver, SolverError
+from .base import Option, OptionError, SolveParams, Solver, SolverError, check_options
 
-__all__ = ["SOLVERS", "SolveParams", "Solver", "SolverError", "get_solver", "solve",
-           "solver_names"]
+__all__ = ["SOLVERS", "Option", "OptionError", "SolveParams", "Solver", "SolverError",
+           "get_solver", "solve", "solver_names", "solver_options"]
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def solver_names(kind: str | None = None) -> list[str]:
             if getattr(importlib.import_module(module), cls).kind == kind]
 
 
-def get_solver(name: str) -> Solver:
+def _solver_class(name: str) -> type[Solver]:
     if name not in SOLVERS:
         raise SolverError(f"unknown solver {name!r} (available: {', '.join(SOLVERS)})")
     module, cls = SOLVERS[name]
@@ -52,7 +52,17 @@ def get_solver(name: str) -> Solver:
         mod = importlib.import_module(module)
     except ImportError as exc:
         raise SolverError(f"solver {name!r} needs a package that is not installed: {exc}") from None
-    solver: Solver = getattr(mod, cls)()
+    return getattr(mod, cls)
+
+
+def solver_options(name: str) -> tuple[Option, ...]:
+    """The options the named solver declares (what ``h2h solve --list-options`` prints);
+    needs its module, not its package to be usable."""
+    return tuple(_solver_class(name).options)
+
+
+def get_solver(name: str) -> Solver:
+    solver: Solver = _solver_class(name)()
     reason = solver.available()
     if reason:
         raise SolverError(f"solver {name!r} is not available: {reason}")
@@ -65,21 +75,24 @@ def solve(inst: Instance, solver: str = "h2h", params: SolveParams | None = None
 
     Raises
     ------
+    OptionError
+        An option the solver does not declare, or a value it does not allow (checked
+        before anything is solved).
     SolverError
         Unknown/unavailable solver, or an instance the solver does not support.
     """
     params = params or SolveParams()
     backend = get_solver(solver)
+    opts = check_options(backend.name, backend.options, params.options)
     reason = backend.supports(inst)
     if reason:
         raise SolverError(f"solver {solver!r} does not support instance {inst.name!r}: {reason}")
     t0 = time.perf_counter()
-    warm = getattr(backend, "warm_start", None)
+    warm = opts.get("warm_start")  # declared by the backends that take a warm start
     warm_time = 0.0
-    if initial is None and warm and params.options.get("warm_start", warm) not in (None, "none"):
+    if initial is None and warm not in (None, "none"):
         # backends never import each other: the facade hands the warm start over
-        ws = solve(inst, str(params.options.get("warm_start", warm)),
-                   SolveParams(time_limit_s=params.time_limit_s, seed=params.seed))
+        ws = solve(inst, warm, SolveParams(time_limit_s=params.time_limit_s, seed=params.seed))
         initial, warm_time = ws.schedule, ws.time_s
     res = backend.solve(inst, params, initial)
     if warm_time:

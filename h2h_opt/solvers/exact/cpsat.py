@@ -44,7 +44,8 @@ from ...cost import CostTables, compile_tables
 from ...model import Instance
 from ...result import SolveResult
 from ...schedule import Decision, Schedule
-from ..base import BaseSolver, SolveParams
+from ..base import BaseSolver, Option, SolveParams
+from .native import sat_parameter
 from .plumbing import LogSink, Progress, exact_result, rounding_info, time_limit
 from .ticks import TickModel, exact_support
 
@@ -510,7 +511,6 @@ class CpSatSolver(BaseSolver):
 
     name = "cpsat"
     kind = "exact"
-    warm_start = "h2h"
     #: share of the budget given to the first search before the load relaxation
     FIRST_SHARE = 0.1
     #: most of the remaining budget the load relaxation may use
@@ -519,6 +519,23 @@ class CpSatSolver(BaseSolver):
     #: (measured on the 30-layer host set, seeds 2/6/7/9/10/16: 4.8-15.7 s, against
     #: 10.6-22.5 s with the default 4-worker and 11.7-51.8 s with the 8-worker one)
     RELAX_SUBSOLVERS = ["max_lp", "reduced_costs", "pseudo_costs", "default_lp"]
+    options = (
+        Option("warm_start", str, "h2h", "solver whose schedule is the hint (the facade runs"
+               " it)", choices=("none", "baseline", "h2h", "h2h_plus", "heft", "milp"),
+               nullable=True),
+        Option("symmetry", bool, True, "break symmetry between identical accelerators"
+               " (first-use order)"),
+        Option("cpsat_parameters", dict, {}, "set on CpSolver.parameters as given (a list"
+               " sets a repeated field)", keys=sat_parameter, keys_help="SatParameters field"),
+        Option("acc_sizes", bool, False, "give each optional interval its own size"
+               " variable (measured no better)"),
+        Option("prec_cuts", bool, False, "rows tying accelerator loads to"
+               " ancestors and descendants (measured no better)"),
+        Option("load_bound", bool, True, "latency/lex: when the first search does not"
+               " prove optimality, bound the makespan by the load relaxation (E8, E9)"),
+        Option("first_share", float, FIRST_SHARE, "share of the budget of the first search"
+               " (0: load relaxation first)", low=0, high=1),
+    )
 
     def available(self) -> str | None:
         try:
@@ -535,12 +552,12 @@ class CpSatSolver(BaseSolver):
         t0 = time.perf_counter()
         tables = compile_tables(inst)
         mdl = _Model(inst, tables)
-        mdl.acc_sizes = params.flag("acc_sizes", False)
-        mdl.prec_cuts = params.flag("prec_cuts", False)
+        mdl.acc_sizes = self.option(params, "acc_sizes")
+        mdl.prec_cuts = self.option(params, "prec_cuts")
         plan = Decision.from_schedule(inst, initial) if initial is not None else None
         objective = inst.options.objective
         horizon = mdl.plan_horizon(plan)
-        mdl.build(horizon, symmetry=params.flag("symmetry", True), energy=objective != "latency")
+        mdl.build(horizon, symmetry=self.option(params, "symmetry"), energy=objective != "latency")
         hint_makespan = mdl.hint(plan) if plan is not None else None
         workers = params.workers or (8 if mdl.n <= 200 else 2)
         limit = time_limit(params)
@@ -551,7 +568,7 @@ class CpSatSolver(BaseSolver):
         sp.relative_gap_limit = params.rel_gap
         sp.log_search_progress = True
         sp.log_to_stdout = False
-        for key, value in dict(params.options.get("cpsat_parameters", {})).items():
+        for key, value in dict(self.option(params, "cpsat_parameters")).items():
             if isinstance(value, list | tuple):  # repeated field, e.g. subsolvers
                 field = getattr(sp, key)
                 field.clear()
@@ -565,7 +582,7 @@ class CpSatSolver(BaseSolver):
         run = _Runner(solver, Progress(sink.progress, factor, t0), sink.emit)
         info: dict[str, Any] = {"workers": workers, **rounding_info(mdl),
                                 "horizon_ticks": horizon, "identical_groups": mdl.groups}
-        load_bound = params.flag("load_bound", True)
+        load_bound = self.option(params, "load_bound")
         vals = None
         bound: float | None = None
         proven = False
@@ -574,7 +591,7 @@ class CpSatSolver(BaseSolver):
                 budget = limit if objective == "latency" else limit / 2
                 vals, best_ms, lb = self._minimise_makespan(
                     mdl, run, budget, load_bound, params.rel_gap,
-                    params.fraction("first_share", self.FIRST_SHARE))
+                    self.option(params, "first_share"))
                 proven = vals is not None and best_ms <= lb
                 bound = lb if vals is not None else None
                 if vals is not None:

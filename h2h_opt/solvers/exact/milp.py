@@ -47,7 +47,8 @@ from ...cost import CostTables, compile_tables
 from ...model import Instance
 from ...result import SolveResult
 from ...schedule import Decision, Schedule
-from ..base import BaseSolver, SolveParams
+from ..base import BaseSolver, Option, SolveParams
+from .native import highs_option
 from .plumbing import LogSink, Progress, exact_result, rounding_info, time_limit
 from .ticks import TickModel, exact_support
 
@@ -304,7 +305,15 @@ class MilpSolver(BaseSolver):
 
     name = "milp"
     kind = "exact"
-    warm_start = "h2h"
+    options = (
+        Option("warm_start", str, "h2h", "solver whose schedule is the MIP start (the facade"
+               " runs it)", choices=("none", "baseline", "h2h", "h2h_plus", "heft", "cpsat"),
+               nullable=True),
+        Option("load_cuts", bool, True, "per-accelerator load rows (makespan >= each"
+               " accelerator's busy time, E8)"),
+        Option("highs_options", dict, {}, "passed to HiGHS as given, over the defaults",
+               keys=highs_option, keys_help="HiGHS option"),
+    )
 
     def available(self) -> str | None:
         try:
@@ -328,7 +337,7 @@ class MilpSolver(BaseSolver):
         t0 = time.perf_counter()
         tables = compile_tables(inst)
         mdl = _Milp(inst, tables)
-        mdl.load_cuts = params.flag("load_cuts", True)
+        mdl.load_cuts = self.option(params, "load_cuts")
         objective = inst.options.objective
         plan = Decision.from_schedule(inst, initial) if initial is not None else None
         horizon = mdl.plan_horizon(plan)
@@ -365,7 +374,7 @@ class MilpSolver(BaseSolver):
                                  "mip_feasibility_tolerance": 1e-9,
                                  "primal_feasibility_tolerance": 1e-9,
                                  "output_flag": True}
-        hopts.update(dict(params.options.get("highs_options", {})))
+        hopts.update(dict(self.option(params, "highs_options")))
         info: dict[str, Any] = {"tick_s": tick, "horizon_ticks": horizon,
                                 "time_unit_ticks": mdl.unit,
                                 "rows": sum(c.body is not None for c in md.component_data_objects(
@@ -381,7 +390,7 @@ class MilpSolver(BaseSolver):
                 mdl.set_start(start)
             opt.config.time_limit = max(0.1, time_left)
             opt.highs_options = {**hopts, "mip_abs_gap": abs_gap, **dict(
-                params.options.get("highs_options", {}))}
+                self.option(params, "highs_options"))}
             timer = HierarchicalTimer()
             result = opt.solve(md, timer=timer)
             for name in ("set_instance", "update", "optimize"):

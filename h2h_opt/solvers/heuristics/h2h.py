@@ -8,13 +8,15 @@
   breaks latency ties by energy.  Each addition was kept only where it measured
   better (``scripts/ablation_h2h_plus.py``, ``results/h2h_plus_ablation.md``).
 
-Options (``SolveParams.options``):
+Options (``SolveParams.options``, declared in :func:`h2h_options`):
 ``value`` (``reference`` | ``seconds`` | ``critical``), ``passes`` (step 4
 passes, 2), ``max_evals`` (moves evaluated in step 4 and after; default 1500
 for ``h2h``, 5000 for ``h2h_plus``: the full algorithm on instances up to a few
 hundred layers, a fixed amount of O(V+E) work on larger ones, so run time grows
-near-linearly), ``moves`` (h2h_plus neighbourhoods), ``energy_ties`` (h2h_plus:
-accept equal-latency moves that save energy, default true), ``cap`` (baseline cap).
+near-linearly), ``moves`` (neighbourhoods of the improved search; default none for
+``h2h``, ``reinsert`` and ``segment`` for ``h2h_plus``), ``energy_ties`` (improved
+search: accept equal-latency moves that save energy, default true), ``cap``
+(baseline cap).
 A warm start (``initial``) replaces step 1: its mapping and orders are used.
 """
 
@@ -25,7 +27,6 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -34,11 +35,11 @@ from ...model import Instance
 from ...result import SolveResult, SolveStatus, Termination
 from ...schedule import Decision, Schedule
 from ...timing import ScheduleCycleError, Timer, Timing
-from ..base import BaseSolver, SolveParams
+from ..base import BaseSolver, Option, SolveParams
 from .knapsack import knapsack_residency
-from .list_mapping import BASELINE_CAP, comp_prioritised
+from .list_mapping import BASELINE_CAP, CAP_OPTION, comp_prioritised
 
-__all__ = ["H2HEngine", "H2HPlusSolver", "H2HSolver", "h2h_steps"]
+__all__ = ["H2HEngine", "H2HPlusSolver", "H2HSolver", "h2h_options", "h2h_steps"]
 
 
 
@@ -342,7 +343,11 @@ class H2HEngine:
         return best
 
 
+#: the neighbourhoods of :meth:`H2HEngine.improve`
+MOVES = ("reinsert", "segment", "swap")
 DEFAULT_MOVES = ("reinsert", "segment")  # swap measured useless: see results/h2h_plus_ablation.md
+#: the knapsack values of step 2 (:func:`~.knapsack.knapsack_residency`)
+VALUES = ("reference", "seconds", "critical")
 
 
 def h2h_steps(inst: Instance, tables: CostTables, *, value: str = "reference", passes: int = 2,
@@ -388,26 +393,41 @@ def h2h_steps(inst: Instance, tables: CostTables, *, value: str = "reference", p
     return out, eng
 
 
+def h2h_options(*, value: str, moves: tuple[str, ...], max_evals: int | None
+                ) -> tuple[Option, ...]:
+    """The options of H2H (SPEC §7.2) with the given defaults; ``h2h`` and ``h2h_plus``
+    differ only in those."""
+    return (
+        Option("value", str, value, "step 2: knapsack value of a layer's weights",
+               choices=VALUES),
+        Option("passes", int, 2, "step 4: passes of first-improvement hill climbing", low=0),
+        Option("max_evals", int, max_evals, "moves evaluated in step 4 and after"
+               " (null: no budget)", low=0, nullable=True),
+        Option("moves", list, moves, "neighbourhoods of the improved search after step 4"
+               " (empty: none)", choices=MOVES),
+        Option("energy_ties", bool, True, "improved search: accept equal-latency moves"
+               " that save energy"),
+        CAP_OPTION,
+    )
+
+
 class H2HSolver(BaseSolver):
     name = "h2h"
-    default_value = "reference"
-    default_moves: tuple[str, ...] = ()
-    default_max_evals: int | None = 1500
+    options = h2h_options(value="reference", moves=(), max_evals=1500)
 
     def solve(self, inst: Instance, params: SolveParams,
               initial: Schedule | None = None) -> SolveResult:
         start = time.perf_counter()
         tables = compile_tables(inst)
-        opts: dict[str, Any] = dict(params.options)
-        max_evals = opts.get("max_evals", self.default_max_evals)
+        value = self.option(params, "value")
+        max_evals = self.option(params, "max_evals")
         deadline = None if params.time_limit_s is None else start + params.time_limit_s
-        moves = tuple(opts.get("moves", self.default_moves))
+        moves = tuple(self.option(params, "moves"))
         steps, eng = h2h_steps(
-            inst, tables, value=opts.get("value", self.default_value),
-            passes=int(opts.get("passes", 2)), max_evals=max_evals, deadline=deadline,
-            moves=moves,
-            cap=int(opts.get("cap", BASELINE_CAP)), initial=initial,
-            energy_ties=bool(opts.get("energy_ties", True)))
+            inst, tables, value=value,
+            passes=self.option(params, "passes"), max_evals=max_evals, deadline=deadline,
+            moves=moves, cap=self.option(params, "cap"), initial=initial,
+            energy_ties=self.option(params, "energy_ties"))
         label, sched, timing, _ = steps[-1]
         st = eng.stats
         term = Termination.TIME_LIMIT if st.time_hit else Termination.COMPLETED
@@ -417,7 +437,7 @@ class H2HSolver(BaseSolver):
             time_s=time.perf_counter() - start,
             steps=[{"step": lab, "latency_s": tm.makespan, "energy_j": tm.energy,
                     "time_s": dt} for lab, _, tm, dt in steps],
-            params={"options": {"value": opts.get("value", self.default_value),
+            params={"options": {"value": value,
                                 "max_evals": max_evals, "moves": list(moves)}},
             info={"evaluations": st.evaluations, "accepted_moves": st.accepted,
                   "accepted_by_move": dict(st.by_move), "budget_hit": st.budget_hit,
@@ -427,6 +447,5 @@ class H2HSolver(BaseSolver):
 
 class H2HPlusSolver(H2HSolver):
     name = "h2h_plus"
-    default_value = "reference"  # "critical" measured worse, "seconds" ~ "reference"
-    default_moves = DEFAULT_MOVES
-    default_max_evals = 5000
+    # value: "critical" measured worse, "seconds" ~ "reference"
+    options = h2h_options(value="reference", moves=DEFAULT_MOVES, max_evals=5000)

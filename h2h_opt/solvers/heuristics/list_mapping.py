@@ -14,12 +14,17 @@ from ...comm import CommModel
 from ...cost import CostTables
 from ...model import Instance
 from ...schedule import Decision
+from ..base import Option
 
-__all__ = ["BASELINE_CAP", "BaselineStats", "comp_prioritised"]
+__all__ = ["BASELINE_CAP", "CAP_OPTION", "BaselineStats", "comp_prioritised"]
 
 #: Candidates per commit above which §7.1 switches from exhaustive enumeration to
 #: greedy earliest finish (SPEC: never below 10 000).
 BASELINE_CAP = 20_000
+#: the cap as a solver option, declared by ``baseline`` and ``h2h``
+CAP_OPTION = Option("cap", int, BASELINE_CAP, "step 1: candidates per commit above which the"
+                    " enumeration commits greedily by earliest finish (SPEC §7.1)",
+                    low=10_000)
 
 
 
