@@ -44,10 +44,17 @@ from ...cost import CostTables, compile_tables
 from ...model import Instance
 from ...result import SolveResult
 from ...schedule import Decision, Schedule
-from ..base import BaseSolver, Option, SolveParams
+from ..base import Option, SolveParams
 from .native import sat_parameter
-from .plumbing import LogSink, Progress, exact_result, rounding_info, time_limit
-from .ticks import TickModel, exact_support
+from .plumbing import (
+    ExactSolver,
+    LogSink,
+    Progress,
+    exact_result,
+    rounding_info,
+    time_limit,
+)
+from .ticks import TickModel
 
 #: Energy is scaled so that the largest possible total is about this many units.
 ENERGY_UNITS = 1e12
@@ -478,7 +485,7 @@ class _Runner:
         return status
 
 
-class CpSatSolver(BaseSolver):
+class CpSatSolver(ExactSolver):
     """OR-Tools CP-SAT backend.
 
     Options: ``warm_start`` (solver for the default hint, ``h2h``; ``none`` for no
@@ -510,7 +517,6 @@ class CpSatSolver(BaseSolver):
     """
 
     name = "cpsat"
-    kind = "exact"
     #: share of the budget given to the first search before the load relaxation
     FIRST_SHARE = 0.1
     #: most of the remaining budget the load relaxation may use
@@ -543,9 +549,6 @@ class CpSatSolver(BaseSolver):
         except ImportError as exc:  # pragma: no cover - ortools is a base dependency
             return f"OR-Tools is not installed ({exc})"
         return None
-
-    def supports(self, inst: Instance) -> str | None:
-        return exact_support(inst)
 
     def solve(self, inst: Instance, params: SolveParams,
               initial: Schedule | None = None) -> SolveResult:

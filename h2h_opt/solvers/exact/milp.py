@@ -47,10 +47,17 @@ from ...cost import CostTables, compile_tables
 from ...model import Instance
 from ...result import SolveResult
 from ...schedule import Decision, Schedule
-from ..base import BaseSolver, Option, SolveParams
+from ..base import Option, SolveParams
 from .native import highs_option
-from .plumbing import LogSink, Progress, exact_result, rounding_info, time_limit
-from .ticks import TickModel, exact_support
+from .plumbing import (
+    ExactSolver,
+    LogSink,
+    Progress,
+    exact_result,
+    rounding_info,
+    time_limit,
+)
+from .ticks import TickModel
 
 
 def reachability(n: int, topo: tuple[int, ...], succs: Any) -> list[int]:
@@ -292,7 +299,7 @@ def _num(tok: str | float) -> float | None:
     return val if math.isfinite(val) else None
 
 
-class MilpSolver(BaseSolver):
+class MilpSolver(ExactSolver):
     """Pyomo model solved by HiGHS (APPSI).
 
     Options: ``warm_start`` (solver for the default MIP start: ``h2h``; ``cpsat`` to
@@ -304,7 +311,6 @@ class MilpSolver(BaseSolver):
     """
 
     name = "milp"
-    kind = "exact"
     options = (
         Option("warm_start", str, "h2h", "solver whose schedule is the MIP start (the facade"
                " runs it)", choices=("none", "baseline", "h2h", "h2h_plus", "heft", "cpsat"),
@@ -323,9 +329,6 @@ class MilpSolver(BaseSolver):
         if not Highs().available():  # pragma: no cover
             return "HiGHS (highspy) is not available to Pyomo"
         return None
-
-    def supports(self, inst: Instance) -> str | None:
-        return exact_support(inst)
 
     def solve(self, inst: Instance, params: SolveParams,
               initial: Schedule | None = None) -> SolveResult:

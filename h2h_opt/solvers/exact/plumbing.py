@@ -17,14 +17,24 @@ from typing import IO, Any
 from ...model import Instance
 from ...result import SolveResult, SolveStatus, Termination
 from ...schedule import Schedule
-from ..base import SolveParams
-from .ticks import TickModel
+from ..base import BaseSolver, SolveParams
+from .ticks import TickModel, exact_support
 
-__all__ = ["DEFAULT_TIME_LIMIT_S", "LogSink", "Progress", "exact_result", "rounding_info",
-           "time_limit"]
+__all__ = ["DEFAULT_TIME_LIMIT_S", "ExactSolver", "LogSink", "Progress", "exact_result",
+           "rounding_info", "time_limit"]
 
 #: Time limit of an exact solve when the caller gives none.
 DEFAULT_TIME_LIMIT_S = 60.0
+
+
+class ExactSolver(BaseSolver):
+    """What the exact backends share as solvers: their kind and the instances they take
+    (``adjacent`` locality under host is refused, SPEC §7.4)."""
+
+    kind = "exact"
+
+    def supports(self, inst: Instance) -> str | None:
+        return exact_support(inst)
 
 
 def time_limit(params: SolveParams) -> float:
