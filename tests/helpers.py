@@ -102,3 +102,15 @@ def fork_instance(**options):
         links = Links(((float("inf"), 4.0), (2.0, float("inf"))), ((0.0, 0.5), (0.25, 0.0)),
                       ((0.0, 0.3), (0.7, 0.0)))
     return table_instance(layers, edges, accs, times, links=links, **options)
+
+
+def delay_instance(times: dict[str, dict[str, float]], edges: list[tuple[str, str, float]],
+                   **options: Any) -> Instance:
+    """p2p instance whose edge weights are the delays in seconds (``bw = 1``, ``λ = 0``,
+    SPEC E7); no weights, no energy.  Each layer has its own op, so ``times`` alone
+    says which accelerators run it (acc -> {layer: seconds})."""
+    lids = list(dict.fromkeys(lid for row in times.values() for lid in row))
+    layers = {lid: {"op": lid.lower()} for lid in lids}
+    accs: dict[str, dict[str, Any]] = {aid: {} for aid in times}
+    links = Links.uniform(len(accs), bandwidth_bps=1.0)
+    return table_instance(layers, edges, accs, times, links=links, comm="p2p", **options)
