@@ -21,8 +21,6 @@ from h2h_opt.solvers.heuristics.knapsack import _knapsack, _subset_sum, knapsack
 from h2h_opt.solvers.heuristics.list_mapping import comp_prioritised
 from h2h_opt.timing import asap
 
-HEURISTICS = ["baseline", "h2h", "h2h_plus", "heft"]
-
 
 def ids(inst, plan_orders):
     return [[inst.workload.layers[v].id for v in o] for o in plan_orders]
@@ -296,7 +294,7 @@ SWEEP = [(comm, seed) for comm in ("host", "p2p") for seed in range(30)]
 
 
 @pytest.mark.parametrize(("comm", "seed"), SWEEP)
-def test_sweep_feasible_and_above_lower_bounds(comm, seed):
+def test_sweep_feasible_and_above_lower_bounds(comm, seed, heuristic_solvers):
     rng = np.random.default_rng(seed)
     inst = random_layered(int(rng.integers(8, 41)), int(rng.integers(2, 5)),
                           num_models=int(rng.integers(1, 4)), comm=comm,
@@ -304,7 +302,7 @@ def test_sweep_feasible_and_above_lower_bounds(comm, seed):
                           locality=str(rng.choice(["same_accelerator", "adjacent"])), seed=seed)
     lb = lower_bounds(inst)
     lat = {}
-    for solver in HEURISTICS:
+    for solver in heuristic_solvers:
         res = solve(inst, solver, SolveParams(options={"max_evals": 400}
                                               if solver == "h2h_plus" else {}))
         ev = evaluate(inst, res.schedule)
