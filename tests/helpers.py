@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 from typing import Any
 
 from h2h_opt.cost import compile_tables
 from h2h_opt.evaluate import evaluate
 from h2h_opt.model import Accelerator, Edge, Instance, Layer, Links, Options, System, Workload
 from h2h_opt.timing import asap
+
+#: the repository root and the tests' data folder (``tests/data``), from any test folder
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def table_instance(

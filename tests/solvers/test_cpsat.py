@@ -4,9 +4,9 @@ model (against brute force), the STG sample, hints and time limits."""
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
+from helpers import DATA
 
 from h2h_opt.cost import compile_tables
 from h2h_opt.evaluate import evaluate
@@ -16,7 +16,7 @@ from h2h_opt.library.zoo import reference_example
 from h2h_opt.solvers import SolveParams, SolverError, solve
 from h2h_opt.solvers.exact.cpsat import _Model
 
-STG = Path(__file__).parent / "data" / "stg"
+STG = DATA / "stg"
 
 
 def stg_sample():
