@@ -48,6 +48,7 @@ def lines(run):
     return p.read_text().count("\n") if p.exists() else 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
 def test_killed_run_resumes_to_the_uninterrupted_result(instance_set, tmp_path, sig):
     ref = run_bench(BenchSpec(tuple(str(p) for p in sorted(instance_set.glob("*.json"))),
@@ -109,6 +110,7 @@ def test_unknown_instance_is_an_error_row(tmp_path):
     assert rows[0]["status"] == "error" and "missing.json" in rows[0]["error"]
 
 
+@pytest.mark.slow
 def test_dask_executor_matches_local(instance_set, tmp_path):
     pytest.importorskip("dask.distributed")
     files = tuple(str(p) for p in sorted(instance_set.glob("*.json")))[:3]
@@ -120,6 +122,7 @@ def test_dask_executor_matches_local(instance_set, tmp_path):
         outcome(sorted(local, key=lambda r: (r["instance_file"], r["solver"])))
 
 
+@pytest.mark.slow
 def test_report_and_compare(instance_set, tmp_path, capsys):
     from h2h_opt.cli import main
     from h2h_opt.experiments.report import write_report

@@ -28,6 +28,7 @@ def stg_sample():
     return [(p.name, *known[(f"50/{p.name}", 4)]) for p in sorted(STG.glob("*.stg"))]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("graph", "lower", "upper"), stg_sample())
 def test_stg_sample_four_processors(graph, lower, upper):
     inst = read_stg(STG / graph, 4)
@@ -82,6 +83,7 @@ def test_time_limit_is_a_result():
         assert res.gap is not None and 0 <= res.gap <= 1
 
 
+@pytest.mark.slow
 def test_progress_callback_reports_incumbent_and_bound():
     seen = []
     inst = read_stg(STG / "rand0001.stg", 4)
@@ -169,6 +171,7 @@ def test_load_bound_phases_reach_the_brute_force_optimum(builder, comm, objectiv
     assert evaluate(inst, res.schedule).feasible
 
 
+@pytest.mark.slow
 def test_load_relaxation_proves_a_busy_host_instance():
     """30 layers, host comm: the relaxation's optimum is attained by its own mapping,
     which proves optimality without a second search; the same optimum as the full
