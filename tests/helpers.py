@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 from typing import Any
 
 from h2h_opt.cost import compile_tables
 from h2h_opt.evaluate import evaluate
 from h2h_opt.model import Accelerator, Edge, Instance, Layer, Links, Options, System, Workload
 from h2h_opt.timing import asap
+
+#: the repository root and the tests' data folder (``tests/data``), from any test folder
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def table_instance(
@@ -102,3 +107,15 @@ def fork_instance(**options):
         links = Links(((float("inf"), 4.0), (2.0, float("inf"))), ((0.0, 0.5), (0.25, 0.0)),
                       ((0.0, 0.3), (0.7, 0.0)))
     return table_instance(layers, edges, accs, times, links=links, **options)
+
+
+def delay_instance(times: dict[str, dict[str, float]], edges: list[tuple[str, str, float]],
+                   **options: Any) -> Instance:
+    """p2p instance whose edge weights are the delays in seconds (``bw = 1``, ``λ = 0``,
+    SPEC E7); no weights, no energy.  Each layer has its own op, so ``times`` alone
+    says which accelerators run it (acc -> {layer: seconds})."""
+    lids = list(dict.fromkeys(lid for row in times.values() for lid in row))
+    layers = {lid: {"op": lid.lower()} for lid in lids}
+    accs: dict[str, dict[str, Any]] = {aid: {} for aid in times}
+    links = Links.uniform(len(accs), bandwidth_bps=1.0)
+    return table_instance(layers, edges, accs, times, links=links, comm="p2p", **options)

@@ -115,9 +115,9 @@ def test_solve_h2h_writes_schedule_result_and_gantt(capsys, tmp_path):
     assert json.loads(result.read_text())["solver"] == "h2h"
 
 
-@pytest.mark.parametrize("solver", ["baseline", "heft", "h2h_plus"])
-def test_solve_other_solvers_text_output(capsys, solver):
-    opts = ["--option", "max_evals=50"] if solver == "h2h_plus" else []  # declared by h2h only
+def test_solve_other_solvers_text_output(capsys, heuristic_solver):
+    solver = heuristic_solver
+    opts = ["--option", "max_evals=50"] if solver.startswith("h2h") else []  # h2h's option
     rc, out, _ = run(capsys, "solve", str(REF1), "--solver", solver, *opts)
     assert rc == 0 and f"solver    {solver}" in out and "latency" in out
 

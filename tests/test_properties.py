@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from helpers import table_instance
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -69,6 +70,7 @@ def _random_topo(layers, edges, prio):
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(instances_and_decisions())
 def test_asap_is_feasible_and_respects_lower_bounds(data):

@@ -4,9 +4,9 @@ model (against brute force), the STG sample, hints and time limits."""
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
+from helpers import DATA
 
 from h2h_opt.cost import compile_tables
 from h2h_opt.evaluate import evaluate
@@ -17,8 +17,7 @@ from h2h_opt.schedule import Decision
 from h2h_opt.solvers import SolveParams, SolverError, solve
 from h2h_opt.solvers.exact.cpsat import _Model
 
-STG = Path(__file__).parent / "data" / "stg"
-HEURISTICS = ["baseline", "h2h", "h2h_plus", "heft"]
+STG = DATA / "stg"
 
 
 def stg_sample():
@@ -30,6 +29,7 @@ def stg_sample():
     return [(p.name, *known[(f"50/{p.name}", 4)]) for p in sorted(STG.glob("*.stg"))]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("graph", "lower", "upper"), stg_sample())
 def test_stg_sample_four_processors(graph, lower, upper):
     inst = read_stg(STG / graph, 4)
@@ -46,14 +46,13 @@ def test_stg_sample_four_processors(graph, lower, upper):
 
 
 @pytest.mark.parametrize("comm", ["host", "p2p"])
-def test_hint_from_any_schedule_is_complete_and_feasible(comm):
+def test_hint_from_any_schedule_is_complete_and_feasible(comm, heuristic_solver):
     inst = random_layered(14, 3, comm=comm, seed=11, capacity_fraction=0.4)
-    for start in ("heft", "baseline"):
-        init = solve(inst, start).schedule
-        res = solve(inst, "cpsat", SolveParams(time_limit_s=5), initial=init)
-        assert res.info["hint_complete_and_feasible"], res.info["hint"]
-        assert res.latency <= evaluate(inst, init).latency * (1 + 1e-9) or \
-            res.status.value == "optimal"
+    init = solve(inst, heuristic_solver).schedule
+    res = solve(inst, "cpsat", SolveParams(time_limit_s=5), initial=init)
+    assert res.info["hint_complete_and_feasible"], res.info["hint"]
+    assert res.latency <= evaluate(inst, init).latency * (1 + 1e-9) or \
+        res.status.value == "optimal"
 
 
 def test_resolve_clears_old_hints():
@@ -83,6 +82,7 @@ def test_time_limit_is_a_result():
         assert res.gap is not None and 0 <= res.gap <= 1
 
 
+@pytest.mark.slow
 def test_progress_callback_reports_incumbent_and_bound():
     seen = []
     inst = read_stg(STG / "rand0001.stg", 4)
@@ -170,6 +170,7 @@ def test_load_bound_phases_reach_the_brute_force_optimum(builder, comm, objectiv
     assert evaluate(inst, res.schedule).feasible
 
 
+@pytest.mark.slow
 def test_load_relaxation_proves_a_busy_host_instance():
     """30 layers, host comm: the relaxation's optimum is attained by its own mapping,
     which proves optimality without a second search; the same optimum as the full

@@ -48,6 +48,7 @@ def lines(run):
     return p.read_text().count("\n") if p.exists() else 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
 def test_killed_run_resumes_to_the_uninterrupted_result(instance_set, tmp_path, sig):
     ref = run_bench(BenchSpec(tuple(str(p) for p in sorted(instance_set.glob("*.json"))),
@@ -58,11 +59,13 @@ def test_killed_run_resumes_to_the_uninterrupted_result(instance_set, tmp_path, 
     deadline = time.time() + 60
     while lines(run) < 3 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
-    was_running = proc.poll() is None
     proc.send_signal(sig)
     proc.wait(30)
     first = lines(run)
-    if was_running:
+    # a loaded machine may let the bench finish between the poll and the signal (exit
+    # code 0); a signal that reached it ends it with 130 (SIGINT) or -9 (SIGKILL)
+    if proc.returncode != 0:
+        assert proc.returncode in (130, -signal.SIGKILL), proc.returncode
         assert first < len(ref), "the run was not interrupted midway"
     # a kill in the middle of a write leaves a partial line: it must be dropped
     with (run / "results.jsonl").open("a") as fh:
@@ -109,6 +112,7 @@ def test_unknown_instance_is_an_error_row(tmp_path):
     assert rows[0]["status"] == "error" and "missing.json" in rows[0]["error"]
 
 
+@pytest.mark.slow
 def test_dask_executor_matches_local(instance_set, tmp_path):
     pytest.importorskip("dask.distributed")
     files = tuple(str(p) for p in sorted(instance_set.glob("*.json")))[:3]
@@ -120,6 +124,7 @@ def test_dask_executor_matches_local(instance_set, tmp_path):
         outcome(sorted(local, key=lambda r: (r["instance_file"], r["solver"])))
 
 
+@pytest.mark.slow
 def test_report_and_compare(instance_set, tmp_path, capsys):
     from h2h_opt.cli import main
     from h2h_opt.experiments.report import write_report

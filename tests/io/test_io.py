@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
-from helpers import chain_instance
+from helpers import DATA, ROOT, chain_instance
 
 from h2h_opt.cost import compile_tables
 from h2h_opt.evaluate import evaluate
@@ -30,8 +29,7 @@ from h2h_opt.model import Links
 from h2h_opt.result import SolveResult, SolveStatus, Termination
 from h2h_opt.timing import asap
 
-ROOT = Path(__file__).resolve().parents[1]
-STG = ROOT / "tests" / "data" / "stg"
+STG = DATA / "stg"
 BUNDLED = sorted((ROOT / "instances").rglob("*.json"))
 BUNDLED_INSTANCES = [p for p in BUNDLED if p.name != "schema.json" and "MANIFEST" not in p.name
                      and json.loads(p.read_text()).get("kind", "instance") == "instance"]

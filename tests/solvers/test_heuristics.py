@@ -7,18 +7,19 @@ import math
 
 import numpy as np
 import pytest
-from helpers import chain_instance, table_instance
+from helpers import chain_instance, delay_instance, table_instance
 
+from h2h_opt.comm import CommModel
 from h2h_opt.cost import compile_tables
 from h2h_opt.evaluate import evaluate
 from h2h_opt.library.generate import random_layered
 from h2h_opt.library.zoo import reference_example
 from h2h_opt.solvers import SolveParams, SolverError, solve
 from h2h_opt.solvers.heuristics.h2h import h2h_steps
+from h2h_opt.solvers.heuristics.heft import upward_ranks
 from h2h_opt.solvers.heuristics.knapsack import _knapsack, _subset_sum, knapsack_residency
 from h2h_opt.solvers.heuristics.list_mapping import comp_prioritised
-
-HEURISTICS = ["baseline", "h2h", "h2h_plus", "heft"]
+from h2h_opt.timing import asap
 
 
 def ids(inst, plan_orders):
@@ -106,6 +107,58 @@ def test_step4_moves_a_layer_next_to_its_successor():
     assert eng.stats.accepted == 1
 
 
+# --------------------------------------------------------------------------- h2h_plus moves
+
+
+def _h2h_vs_plus(inst, mapping, orders):
+    """h2h and h2h_plus from the same step 1 (a warm start): steps 1-4 coincide, so any
+    difference is step 5, the improved local search."""
+    init = asap(inst, mapping, dict.fromkeys(mapping, False), orders)
+    base, plus = solve(inst, "h2h", initial=init), solve(inst, "h2h_plus", initial=init)
+    assert [st["latency_s"] for st in plus.steps[:4]] == [st["latency_s"] for st in base.steps]
+    assert base.info["accepted_moves"] == 0  # step 4 finds nothing to improve
+    for res in (base, plus):
+        ev = evaluate(inst, res.schedule)
+        assert ev.feasible and ev.latency == res.latency
+    return base, plus
+
+
+def test_reinsert_finds_a_better_position_than_step4():
+    """p2p, edge weight = delay.  P, X only on a1; Y only on a2; V on a0 or a1.
+    Start: a1 = (P, X), V on a0, Y on a2; P->V costs 6.5 s, X->Y 5 s, all layers 1 s.
+
+    Start: V = [1 + 6.5, 8.5], Y = [2 + 5, 8]                    -> 8.5
+    Step 4 (V right after its predecessor P): a1 = (P, V, X), Y = [3 + 5, 9] -> 9, rejected.
+    Re-insertion after X: a1 = (P, X, V), V = [2, 3], Y = [7, 8]  -> 8, accepted.
+    No segment exists (V is alone on a0), so only re-insertion can find it.
+    """
+    inst = delay_instance({"a0": {"V": 1.0}, "a1": {"P": 1.0, "X": 1.0, "V": 1.0},
+                           "a2": {"Y": 1.0}}, [("P", "V", 6.5), ("X", "Y", 5.0)])
+    base, plus = _h2h_vs_plus(inst, {"P": "a1", "X": "a1", "V": "a0", "Y": "a2"},
+                              {"a0": ["V"], "a1": ["P", "X"], "a2": ["Y"]})
+    assert base.latency == pytest.approx(8.5)
+    assert plus.latency == pytest.approx(8.0)
+    assert plus.info["accepted_by_move"] == {"reinsert": 1}
+    assert plus.schedule.orders["a1"] == ("P", "X", "V")
+
+
+def test_segment_moves_a_chain_that_single_moves_cannot():
+    """p2p, every delay 3 s, layers 1 s.  P only on a1; V -> W both on a0 after it.
+
+    Start: P = [0, 1], V = [4, 5], W = [5, 6]                          -> 6
+    Moving V alone after P (step 4 or re-insertion): W waits for V->W -> 6, no gain.
+    Moving the segment (V, W) after P: a1 = (P, V, W)                  -> 3.
+    """
+    inst = delay_instance({"a0": {"V": 1.0, "W": 1.0}, "a1": {"P": 1.0, "V": 1.0, "W": 1.0}},
+                          [("P", "V", 3.0), ("V", "W", 3.0)])
+    base, plus = _h2h_vs_plus(inst, {"P": "a1", "V": "a0", "W": "a0"},
+                              {"a0": ["V", "W"], "a1": ["P"]})
+    assert base.latency == pytest.approx(6.0)
+    assert plus.latency == pytest.approx(3.0)
+    assert plus.info["accepted_by_move"] == {"segment": 1}
+    assert plus.schedule.orders == {"a0": (), "a1": ("P", "V", "W")}
+
+
 def test_knapsack_reference_units_and_capacity():
     """Reference units (1000 elements): sizes 3, 4, 5 units, capacity 8 units -> {3, 5}."""
     layers = {"A": {"W": 3 * 4000.0}, "B": {"W": 4 * 4000.0}, "C": {"W": 5 * 4000.0}}
@@ -179,6 +232,52 @@ def test_unknown_solver():
         solve(chain_instance(2), "nope")
 
 
+# --------------------------------------------------------------------------- §7.3
+
+
+def test_heft_ranks_include_mean_communication():
+    """rank(v) = w̄(v) + max_succ (c̄(v,w) + rank(w)).  p2p: A (a0 only) -> B (a1 only)
+    with a 2 s delay: rank(B) = 3, rank(A) = 1 + 2 + 3 = 6.  host: A on a0 (B = 2 B/s)
+    or a1 (B = 4 B/s), C on both, 8 bytes A -> C: c̄ = 8·(1/2 + 1/4) = 6 over the
+    pairs (a0, a1) and (a1, a0) alike, so rank(A) = 1 + 6 + 2 = 9."""
+    inst = delay_instance({"a0": {"A": 1.0}, "a1": {"B": 3.0}}, [("A", "B", 2.0)])
+    ranks = upward_ranks(inst, CommModel(inst, compile_tables(inst)))
+    assert ranks.tolist() == pytest.approx([6.0, 3.0])
+    host = table_instance({"A": {}, "C": {}}, [("A", "C", 8.0)],
+                          {"a0": {"B": 2.0}, "a1": {"B": 4.0}},
+                          {"a0": {"A": 1.0, "C": 2.0}, "a1": {"A": 1.0, "C": 2.0}})
+    ranks = upward_ranks(host, CommModel(host, compile_tables(host)))
+    assert ranks.tolist() == pytest.approx([9.0, 2.0])
+
+
+def test_heft_orders_by_rank_with_communication():
+    """A1 (1 s) and A2 (3 s) only on a0; B1 (1 s) only on a1; A1 -> B1 delays 5 s.
+    With communication rank(A1) = 7 > rank(A2) = 3: a0 = (A1, A2), B1 = [6, 7] -> 7.
+    Ranks without it (2 < 3) would run A2 first: B1 = [9, 10] -> 10."""
+    inst = delay_instance({"a0": {"A1": 1.0, "A2": 3.0}, "a1": {"B1": 1.0}},
+                          [("A1", "B1", 5.0)])
+    res = solve(inst, "heft")
+    assert res.schedule.orders["a0"] == ("A1", "A2")
+    assert res.schedule.start["B1"] == pytest.approx(6.0)
+    assert res.latency == pytest.approx(7.0)
+
+
+def test_heft_inserts_into_idle_gaps():
+    """A (a0 only, 1 s) -> B (a1 only, 3 s) with a 2 s delay; C (2 s) and D (2.5 s)
+    only on a1, independent.  Ranks: A 6, B 3, D 2.5, C 2.
+    B waits for A: a1 idles in [0, 3].  D fits in that gap -> [0, 2.5]; C does not
+    (0.5 s left) -> after B, [6, 8].  a1 = (D, B, C), makespan 8.
+    Appending instead: D = [6, 8.5], C = [8.5, 10.5]; ignoring the busy intervals:
+    C would start at 0 over D."""
+    inst = delay_instance({"a0": {"A": 1.0}, "a1": {"B": 3.0, "C": 2.0, "D": 2.5}},
+                          [("A", "B", 2.0)])
+    res = solve(inst, "heft")
+    assert res.schedule.orders == {"a0": ("A",), "a1": ("D", "B", "C")}
+    assert res.schedule.start == pytest.approx({"A": 0.0, "D": 0.0, "B": 3.0, "C": 6.0})
+    assert res.latency == pytest.approx(8.0)
+    assert evaluate(inst, res.schedule).feasible
+
+
 # --------------------------------------------------------------------------- sweep
 
 
@@ -195,7 +294,7 @@ SWEEP = [(comm, seed) for comm in ("host", "p2p") for seed in range(30)]
 
 
 @pytest.mark.parametrize(("comm", "seed"), SWEEP)
-def test_sweep_feasible_and_above_lower_bounds(comm, seed):
+def test_sweep_feasible_and_above_lower_bounds(comm, seed, heuristic_solvers):
     rng = np.random.default_rng(seed)
     inst = random_layered(int(rng.integers(8, 41)), int(rng.integers(2, 5)),
                           num_models=int(rng.integers(1, 4)), comm=comm,
@@ -203,7 +302,7 @@ def test_sweep_feasible_and_above_lower_bounds(comm, seed):
                           locality=str(rng.choice(["same_accelerator", "adjacent"])), seed=seed)
     lb = lower_bounds(inst)
     lat = {}
-    for solver in HEURISTICS:
+    for solver in heuristic_solvers:
         res = solve(inst, solver, SolveParams(options={"max_evals": 400}
                                               if solver == "h2h_plus" else {}))
         ev = evaluate(inst, res.schedule)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import DATA
 
 from h2h_opt.cost import compile_tables
 from h2h_opt.io import (
@@ -23,7 +24,6 @@ from h2h_opt.library.zoo import system_preset
 from h2h_opt.model import Accelerator, Instance, Layer, Options, System, Workload
 from h2h_opt.solvers import solve
 
-DATA = Path(__file__).parent / "data"
 GXL = DATA / "gxl" / "fork5.gxl"
 RAW = DATA / "maestro" / "raw"
 
