@@ -2,8 +2,8 @@
 
 Layered as in VRPLIB: ``parse_*``/``dump_*`` work on dicts, ``read_*``/``write_*``
 on files.  Every file carries ``format_version``.  Instance files are first
-checked against the published JSON Schema (``instances/schema.json``, the same
-as ``h2h_opt/io/instance.schema.json``) so that structural errors name their
+checked against the one published JSON Schema (``h2h_opt/io/instance.schema.json``;
+``h2h schema`` prints it) so that structural errors name their
 JSON path; the model's own validation then names the offending id.
 """
 

@@ -35,9 +35,12 @@ BUNDLED_INSTANCES = [p for p in BUNDLED if p.name != "schema.json" and "MANIFEST
                      and json.loads(p.read_text()).get("kind", "instance") == "instance"]
 
 
-def test_published_schema_is_the_packaged_one():
-    assert json.loads((ROOT / "instances" / "schema.json").read_text()) == instance_schema()
+def test_the_one_schema_is_valid_and_printed_by_the_cli(tmp_path):
+    from h2h_opt.cli import main
+
     jsonschema.Draft202012Validator.check_schema(instance_schema())
+    assert main(["schema", "-o", str(tmp_path / "s.json")]) == 0
+    assert json.loads((tmp_path / "s.json").read_text()) == instance_schema()
 
 
 @pytest.mark.parametrize("path", BUNDLED_INSTANCES, ids=lambda p: p.name)
