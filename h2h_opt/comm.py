@@ -24,11 +24,12 @@ from functools import cached_property
 
 import numpy as np
 
-from .cost import CostTables, to_ticks
+from .cost import MAX_SECONDS, CostTables, to_ticks
 from .model import Instance, ModelError
 
 __all__ = [
     "CommModel",
+    "check_ranges",
     "Durations",
     "LayerTerms",
     "ReadTerm",
@@ -154,6 +155,39 @@ def energy(tables: CostTables, comm: str, x: np.ndarray, r: np.ndarray,
     return total
 
 
+def check_ranges(inst: Instance, tables: CostTables) -> None:
+    """Every busy time and delay a decision can produce stays a number the tool handles:
+    the all-paid busy time of each runnable pair (E2-E4 / E6 with nothing resident) and
+    each E7 delay at most :data:`h2h_opt.cost.MAX_SECONDS`.
+
+    Raises
+    ------
+    ModelError
+        Naming the layer (or edge) and accelerator(s) whose time is out of range.
+    """
+    comm = CommModel(inst, tables)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        full = np.where(comm.feasible, comm.full_busy(), 0.0)
+    bad = np.argwhere(~(full <= MAX_SECONDS))
+    if len(bad):
+        v, a = (int(i) for i in bad[0])
+        raise ModelError(f"layer {tables.layer_ids[v]!r} on {tables.acc_ids[a]!r}: compute and"
+                         f" transfers take {float(full[v, a]):g} s, above {MAX_SECONDS:g} s"
+                         " (a bandwidth too small?)")
+    if inst.options.comm == "p2p" and len(tables.edge_src):
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            off = ~np.eye(tables.num_accs, dtype=bool)
+            sec = tables.link_latency[None, :, :] + tables.edge_bytes[:, None, None] \
+                / tables.link_bw[None, :, :]
+        bad = np.argwhere(~(sec <= MAX_SECONDS) & off[None, :, :])
+        if len(bad):
+            k, a, b = (int(i) for i in bad[0])
+            u, v = int(tables.edge_src[k]), int(tables.edge_dst[k])
+            raise ModelError(f"edge {tables.layer_ids[u]}->{tables.layer_ids[v]} from"
+                             f" {tables.acc_ids[a]!r} to {tables.acc_ids[b]!r}: delay"
+                             f" {float(sec[k, a, b]):g} s, above {MAX_SECONDS:g} s")
+
+
 def exact_support(inst: Instance) -> str | None:
     """Why an exact model cannot take ``inst`` (None if it can): ``adjacent`` locality
     under ``host`` would need successor variables per accelerator (SPEC §7.4)."""
@@ -224,8 +258,11 @@ class CommModel:
     accelerator pair) and :attr:`link_joules`, and :meth:`busy_ticks` of a mapping.
     """
 
-    def __init__(self, inst: Instance, tables: CostTables) -> None:
+    def __init__(self, inst: Instance, tables: CostTables, tick_s: float | None = None
+                 ) -> None:
         self.inst, self.tables = inst, tables
+        #: the tick of the term lists (default: the instance's ``options.tick_s``)
+        self.tick_s = inst.options.tick_s if tick_s is None else tick_s
         self.host = inst.options.comm == "host"
         wl = inst.workload
         self.n, self.m = tables.num_layers, tables.num_accs
@@ -320,9 +357,20 @@ class CommModel:
         return float(np.mean(vals))
 
     # -- ticks and joules ----------------------------------------------------------------
-    @cached_property
-    def tick_s(self) -> float:
-        return self.inst.options.tick_s
+    def serial_seconds(self) -> float:
+        """An upper bound on any sensible schedule's makespan: every layer at its longest
+        all-paid busy time (E2-E4 / E6, nothing resident) one after another, plus the
+        longest E7 delay of every edge."""
+        tab = self.tables
+        full = np.where(self.feasible, self.full_busy(), 0.0)
+        total = float(full.max(axis=1).sum())
+        if not self.host and len(self.src):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sec = tab.link_latency[None, :, :] + tab.edge_bytes[:, None, None] \
+                    / tab.link_bw[None, :, :]
+            off = ~np.eye(self.m, dtype=bool)
+            total += float(np.where(off[None, :, :], sec, 0.0).max(axis=(1, 2)).sum())
+        return total
 
     @cached_property
     def delay_ticks(self) -> np.ndarray:

@@ -16,10 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from .model import Accelerator, Instance, Layer, ModelError
+from .model import MAX_BYTES, Accelerator, Instance, Layer, ModelError
 
 __all__ = [
     "COST_MODELS",
+    "MAX_JOULES",
+    "MAX_SECONDS",
     "CostTables",
     "LayerNumbers",
     "compile_tables",
@@ -243,6 +245,11 @@ def _check_table_ids(acc: Accelerator, inst: Instance) -> None:
 
 # --------------------------------------------------------------------------- tables
 
+#: Largest compute time of one layer [s] (about 31 700 years) and energy [J]: beyond
+#: them sums of costs lose meaning and the exact models' integer ticks overflow.
+MAX_SECONDS = 1e12
+MAX_JOULES = 1e15
+
 
 def _readonly(a: np.ndarray) -> np.ndarray:
     a.setflags(write=False)
@@ -309,6 +316,11 @@ def compile_tables(inst: Instance) -> CostTables:
     n, m = wl.num_layers, sysm.num_accs
     b = inst.options.element_bytes
     nums = [layer_numbers(layer, b) for layer in wl.layers]
+    for layer, num in zip(wl.layers, nums, strict=True):
+        for what in ("macs", "weight_bytes", "output_bytes", "input_bytes"):
+            if not getattr(num, what) <= MAX_BYTES:
+                raise ModelError(f"layer {layer.id!r}: {what} from its shape is"
+                                 f" {float(getattr(num, what)):g}, above {MAX_BYTES:g}")
     t = np.full((n, m), np.inf)
     e = np.full((n, m), np.inf)
     for a, acc in enumerate(sysm.accelerators):
@@ -327,8 +339,13 @@ def compile_tables(inst: Instance) -> CostTables:
                 if not (math.isfinite(tv) and math.isfinite(ev)) or tv < 0 or ev < 0:
                     raise ModelError(
                         f"accelerator {acc.id!r}: cost of layer {layer.id!r} is not a finite"
-                        f" non-negative number (t={tv!r}, e={ev!r})"
+                        f" non-negative number (t={float(tv)!r}, e={float(ev)!r})"
                     )
+                if tv > MAX_SECONDS or ev > MAX_JOULES:
+                    raise ModelError(
+                        f"accelerator {acc.id!r}: cost of layer {layer.id!r} (t={float(tv):g} s,"
+                        f" e={float(ev):g} J) exceeds what the tool handles ({MAX_SECONDS:g} s,"
+                        f" {MAX_JOULES:g} J)")
                 t[v, a], e[v, a] = tv, ev
     src = np.array([wl.index[ed.src] for ed in wl.edges], dtype=np.int64)
     dst = np.array([wl.index[ed.dst] for ed in wl.edges], dtype=np.int64)
@@ -382,7 +399,11 @@ def to_ticks(seconds: np.ndarray | float, tick_s: float) -> np.ndarray:
     x = np.asarray(seconds, dtype=float)
     finite = np.isfinite(x)
     out = np.full(x.shape, -1, dtype=np.int64)
-    out[finite] = np.ceil(x[finite] / tick_s - _TICK_SLACK).astype(np.int64)
+    ticks = np.ceil(x[finite] / tick_s - _TICK_SLACK)
+    if ticks.size and ticks.max() >= 2.0**62:
+        raise ModelError(f"a duration of {float(x[finite].max()):g} s is {float(ticks.max()):g}"
+                         f" ticks of {tick_s:g} s, beyond 64-bit integers: use a coarser tick")
+    out[finite] = ticks.astype(np.int64)
     out[finite & (out < 0)] = 0
     return out
 

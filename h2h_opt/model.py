@@ -33,6 +33,10 @@ __all__ = [
     "thaw",
 ]
 
+#: Largest shape dimension (a 32-bit count): beyond it no cost model is meaningful.
+MAX_DIM = 2**31 - 1
+#: Largest byte count or MAC count of one layer or edge (an exabyte).
+MAX_BYTES = 1e18
 COMM_MODES = ("host", "p2p")
 #: Locality rules in increasing strength: every edge local under "adjacent" is
 #: local under "same_accelerator".  "none" (nothing local) is what the
@@ -120,14 +124,19 @@ def _freeze(v: Any) -> Any:
 
 
 def _check_number(value: Any, what: str, *, positive: bool = False,
-                  allow_inf: bool = False) -> float:
+                  allow_inf: bool = False, maximum: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ModelError(f"{what}: expected a number, got {value!r}")
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an int beyond float range
+        raise ModelError(f"{what}: must be at most {maximum or 1.8e308:g}, got {value}") from None
     if math.isnan(v) or (math.isinf(v) and not allow_inf):
         raise ModelError(f"{what}: must be finite, got {value!r}")
     if v < 0 or (positive and v == 0):
         raise ModelError(f"{what}: must be {'> 0' if positive else '>= 0'}, got {value!r}")
+    if maximum is not None and v > maximum:
+        raise ModelError(f"{what}: must be at most {maximum:g}, got {value!r}")
     return v
 
 
@@ -174,7 +183,7 @@ class Layer:
                     raise ModelError(f"{where}: shape.{key} must be true/false, got {value!r}")
                 continue
             positive = key in required and key != "P"
-            _check_number(value, f"{where}: shape.{key}", positive=positive)
+            _check_number(value, f"{where}: shape.{key}", positive=positive, maximum=MAX_DIM)
         if self.op in SHAPE_FIELDS:
             unknown = set(self.shape) - set(required) - set(optional)
             if unknown:
@@ -184,7 +193,8 @@ class Layer:
         for name in ("input_bytes", "weight_bytes", "output_bytes", "macs"):
             value = getattr(self, name)
             if value is not None:
-                object.__setattr__(self, name, _check_number(value, f"{where}: {name}"))
+                object.__setattr__(self, name, _check_number(value, f"{where}: {name}",
+                                                             maximum=MAX_BYTES))
 
 
 @dataclass(frozen=True)
@@ -200,7 +210,8 @@ class Edge:
         _check_id(self.dst, "edge dst")
         if self.bytes is not None:
             object.__setattr__(
-                self, "bytes", _check_number(self.bytes, f"edge {self.src}->{self.dst}: bytes")
+                self, "bytes", _check_number(self.bytes, f"edge {self.src}->{self.dst}: bytes",
+                                             maximum=MAX_BYTES)
             )
 
 

@@ -198,9 +198,10 @@ def parse_instance(doc: Any) -> Instance:
     options = Options(**{k: opts[k] for k in ("comm", "locality", "objective", "element_bytes",
                                                "tick_s") if k in opts})
     inst = Instance(doc["name"], Workload(layers, edges), System(accs, links), options)
+    from ..comm import check_ranges
     from ..cost import compile_tables  # cost-model parameters are validated by compiling
 
-    compile_tables(inst)
+    check_ranges(inst, compile_tables(inst))
     return inst
 
 

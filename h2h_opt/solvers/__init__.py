@@ -12,6 +12,7 @@ import logging
 import math
 import time
 
+from ..comm import check_ranges
 from ..cost import compile_tables
 from ..evaluate import evaluate
 from ..model import Instance
@@ -87,6 +88,7 @@ def solve(inst: Instance, solver: str = "h2h", params: SolveParams | None = None
     reason = backend.supports(inst)
     if reason:
         raise SolverError(f"solver {solver!r} does not support instance {inst.name!r}: {reason}")
+    check_ranges(inst, compile_tables(inst))  # numbers every solver can take (cost.MAX_*)
     t0 = time.perf_counter()
     warm = opts.get("warm_start")  # declared by the backends that take a warm start
     warm_time = 0.0
@@ -100,7 +102,60 @@ def solve(inst: Instance, solver: str = "h2h", params: SolveParams | None = None
     if not res.time_s:
         res.time_s = time.perf_counter() - t0
     res.params = {**params.to_dict(), **res.params}
-    return finalise(inst, res)
+    return keep_promises(inst, finalise(inst, res), initial)
+
+
+def _first(objective: float | tuple[float, float]) -> float:
+    return objective[0] if isinstance(objective, tuple) else objective
+
+
+def _better(a: float | tuple[float, float], b: float | tuple[float, float] | None) -> bool:
+    """``a`` strictly better than ``b`` beyond float noise (lex: latency, then energy)."""
+    if b is None:
+        return True
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        if a[0] < b[0] * (1 - 1e-12):
+            return True
+        return a[0] <= b[0] * (1 + 1e-12) and a[1] < b[1] * (1 - 1e-12)
+    return _first(a) < _first(b) * (1 - 1e-12)
+
+
+def keep_promises(inst: Instance, res: SolveResult, initial: Schedule | None) -> SolveResult:
+    """What a result may claim, checked on the evaluator's figures.
+
+    * Never a schedule worse than one the run already knew: when the warm start
+      evaluates strictly better than the solver's schedule (or the solver returned
+      none), the result holds the warm start.
+    * ``optimal`` only with a schedule whose evaluated objective is within the stated
+      rounding of the bound (``info.bound_slack_s`` for latency; 1e-6 relative for
+      energy); otherwise the status is ``feasible`` and ``info.optimality_rejected``
+      says why.
+    """
+    if initial is not None:
+        ev0 = evaluate(inst, initial, compile_tables(inst))
+        if ev0.feasible and (res.status == SolveStatus.NONE or _better(ev0.objective,
+                                                                        res.objective)):
+            res.info["schedule_from"] = "the warm start, better than the solver's schedule"
+            res.schedule = initial.with_meta(solver=res.solver, from_warm_start=True)
+            res.latency, res.energy, res.objective = ev0.latency, ev0.energy, ev0.objective
+            if res.status == SolveStatus.NONE:
+                res.status = SolveStatus.FEASIBLE
+                res.bound = res.gap = None
+            if res.bound is not None and _first(ev0.objective) > 0:
+                res.gap = max(0.0, (_first(ev0.objective) - res.bound) / _first(ev0.objective))
+    if res.status == SolveStatus.OPTIMAL:
+        first = _first(res.objective) if res.objective is not None else math.nan
+        if inst.options.objective == "energy":
+            slack = 1e-6 * abs(first)
+        else:
+            slack = float(res.info.get("bound_slack_s", 0.0)) + 1e-9 * max(1.0, abs(first))
+        if res.bound is None or not first - res.bound <= slack:
+            res.status = SolveStatus.FEASIBLE
+            res.info["optimality_rejected"] = (
+                f"the solver reported optimal, but the evaluated objective {first:.9g} is not"
+                f" within the stated rounding ({slack:.3g}) of its bound {res.bound}")
+            log.warning("%s: %s", res.solver, res.info["optimality_rejected"])
+    return res
 
 
 def finalise(inst: Instance, res: SolveResult) -> SolveResult:

@@ -114,8 +114,10 @@ class Progress:
 
 
 def rounding_info(model: TickModel) -> dict[str, Any]:
-    """The tick and the rounding note every exact result carries (SPEC §6)."""
-    return {"tick_s": model.tick,
+    """The tick and the rounding note every exact result carries (SPEC §6); a tick
+    coarser than the instance's is said so."""
+    extra = {"tick_coarsened_from_s": model.inst.options.tick_s} if model.coarsened else {}
+    return {"tick_s": model.tick, **extra,
             "rounding": "every duration and delay rounded up to whole ticks; the bound is"
                         " the rounded problem's, which may exceed the true optimum by at"
                         " most bound_slack_s",

@@ -10,6 +10,8 @@ which rounding can lengthen a schedule.
 
 from __future__ import annotations
 
+import math
+
 from ...comm import CommModel, exact_support
 from ...cost import CostTables, compile_tables
 from ...model import Instance
@@ -19,13 +21,32 @@ from ...timing import Retimer, Timer
 __all__ = ["TickModel", "exact_support", "tick_makespan"]
 
 
+#: Most ticks a serial schedule may span: loads summed over 10 000 layers then stay far
+#: inside 64-bit integers (CP-SAT) and the MILP's scaled times inside its tolerances.
+MAX_HORIZON_TICKS = 10**12
+
+
+def choose_tick(inst: Instance, tables: CostTables) -> float:
+    """The instance's tick (SPEC §6), coarsened by powers of ten when a serial schedule
+    would span more than :data:`MAX_HORIZON_TICKS` of it (durations near 1e10 s at 1 ns
+    would overflow 64-bit integers)."""
+    base = inst.options.tick_s
+    span = CommModel(inst, tables).serial_seconds() / base
+    if span <= MAX_HORIZON_TICKS:
+        return base
+    return base * 10 ** math.ceil(math.log10(span / MAX_HORIZON_TICKS))
+
+
 class TickModel:
-    """The tick terms of one instance and what both exact models compute from them."""
+    """The tick terms of one instance and what both exact models compute from them.
+    ``tick`` may be coarser than ``options.tick_s`` (:func:`choose_tick`); ``coarsened``
+    says so."""
 
     def __init__(self, inst: Instance, tables: CostTables) -> None:
         self.inst, self.tables = inst, tables
-        self.comm = CommModel(inst, tables)
-        self.tick = self.comm.tick_s
+        self.tick = choose_tick(inst, tables)
+        self.coarsened = self.tick != inst.options.tick_s
+        self.comm = CommModel(inst, tables, self.tick)
         self.terms = self.comm.terms
         self.n, self.m = tables.num_layers, tables.num_accs
         self.compute = self.comm.compute_ticks

@@ -1,0 +1,140 @@
+""""Optimal" is a promise: no overflow, no optimal with a wrong answer, never a schedule
+worse than the warm start, numbers beyond what the tool handles refused up front."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from helpers import ROOT, table_instance
+
+from h2h_opt import ModelError, SolveParams, SolveStatus, evaluate, read_instance, solve
+from h2h_opt.cli import main
+from h2h_opt.cost import MAX_SECONDS, compile_tables, to_ticks
+from h2h_opt.io import write_instance
+from h2h_opt.library.generate import random_layered
+from h2h_opt.solvers import get_solver
+from h2h_opt.solvers.exact.ticks import MAX_HORIZON_TICKS, TickModel
+
+
+def huge(seconds: float):
+    """Two independent layers of ``seconds`` each on two identical accelerators: the
+    optimum runs them side by side (makespan = seconds)."""
+    return table_instance({"A": {}, "B": {}}, [], {"a0": {"B": 1e9}, "a1": {"B": 1e9}},
+                          {"a0": {"A": seconds, "B": seconds}, "a1": {"A": seconds, "B": seconds}},
+                          comm="host", locality="same_accelerator", name="huge")
+
+
+@pytest.mark.parametrize("solver", ["cpsat", "milp"])
+def test_durations_beyond_int64_ticks_coarsen_the_tick(solver):
+    """1e10 s at 1 ns is 1e19 ticks (beyond int64): the tick is coarsened, said so, and
+    the answer is the heuristic's or better -- never 'optimal' with a worse one."""
+    inst = huge(1e10)
+    heuristic = solve(inst, "h2h")
+    res = solve(inst, solver, SolveParams(time_limit_s=10))
+    assert evaluate(inst, res.schedule).feasible
+    assert res.latency <= heuristic.latency * (1 + 1e-12)
+    assert res.latency == pytest.approx(1e10)
+    assert res.info["tick_coarsened_from_s"] == 1e-9
+    assert res.info["tick_s"] > 1e-9
+    assert res.status == SolveStatus.OPTIMAL
+    assert res.bound <= res.latency <= res.bound + res.info["bound_slack_s"]
+
+
+def test_chosen_tick_keeps_the_horizon_in_range():
+    for seconds in (1.0, 1e6, 1e10, 9e11):
+        inst = huge(seconds)
+        mdl = TickModel(inst, compile_tables(inst))
+        assert mdl.horizon(None) <= 2 * MAX_HORIZON_TICKS  # a serial schedule fits
+        assert mdl.coarsened == (2 * seconds / 1e-9 > MAX_HORIZON_TICKS)
+
+
+def test_to_ticks_refuses_to_overflow():
+    with pytest.raises(ModelError, match="64-bit"):
+        to_ticks(np.array([1e10]), 1e-9)
+
+
+def test_costs_beyond_the_range_are_refused_everywhere(tmp_path):
+    inst = huge(10 * MAX_SECONDS)
+    with pytest.raises(ModelError, match="exceeds what the tool handles"):
+        solve(inst, "h2h")
+    path = tmp_path / "big.json"
+    doc_inst = huge(1.0)
+    write_instance(doc_inst, path)
+    doc = json.loads(path.read_text())
+    doc["system"]["accelerators"][0]["cost_model"]["time_s"]["A"] = 1e308
+    path.write_text(json.dumps(doc))
+    for command in ("validate", "info"):
+        assert main([command, str(path)]) == 1
+    assert main(["solve", str(path), "--solver", "cpsat"]) == 1
+
+
+@pytest.mark.parametrize("value, fragment", [
+    (1e30, "$.workload.layers[2].shape.M: 1e+30 violates maximum 2147483647"),
+    (2**63, "$.workload.layers[2].shape.M: 9223372036854775808 violates maximum"),
+])
+def test_shape_numbers_that_overflow_the_cost_model_name_the_json_path(value, fragment,
+                                                                       tmp_path, capsys):
+    doc = json.loads((ROOT / "instances/examples/reference-2acc-1.25GBps.json").read_text())
+    doc["workload"]["layers"][2]["shape"]["M"] = value
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    for command in ("validate", "info", "solve"):
+        assert main([command, str(path)]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and fragment in err[0]
+
+
+def test_derived_sizes_beyond_the_range_name_the_layer(tmp_path):
+    doc = json.loads((ROOT / "instances/examples/reference-2acc-1.25GBps.json").read_text())
+    doc["workload"]["layers"][2]["shape"].update(M=2**30, N=2**30)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ModelError, match="layer 'M1L3': macs from its shape"):
+        read_instance(path)
+
+
+def test_tiny_bandwidth_is_refused_by_name():
+    inst = table_instance({"A": {"W": 1e6}}, [], {"a0": {"B": 1e-9}}, {"a0": {"A": 1.0}})
+    with pytest.raises(ModelError, match="layer 'A' on 'a0'.*bandwidth too small"):
+        solve(inst, "h2h")
+
+
+def test_optimal_claim_beyond_the_rounding_of_the_bound_is_rejected(monkeypatch):
+    """A backend that says 'optimal' with a bound its schedule does not meet is
+    reported feasible, with the reason."""
+    inst = random_layered(8, 2, seed=3, locality="same_accelerator")
+    backend = type(get_solver("cpsat"))
+    real = backend.solve
+
+    def lying(self, inst_, params, initial=None):
+        res = real(self, inst_, params, initial)
+        res.bound = res.bound * 0.5  # claims a bound half its optimum
+        return res
+
+    monkeypatch.setattr(backend, "solve", lying)
+    res = solve(inst, "cpsat", SolveParams(time_limit_s=10))
+    assert res.status == SolveStatus.FEASIBLE
+    assert "not within the stated rounding" in res.info["optimality_rejected"]
+
+
+def test_never_worse_than_the_warm_start(monkeypatch):
+    """A backend that returns a schedule worse than the warm start it was given: the
+    result holds the warm start."""
+    inst = random_layered(12, 3, seed=5, locality="same_accelerator")
+    backend = type(get_solver("cpsat"))
+    baseline = solve(inst, "baseline").schedule
+    good = solve(inst, "h2h_plus")
+    real = backend.solve
+
+    def worse(self, inst_, params, initial=None):
+        res = real(self, inst_, params, initial)
+        res.schedule = baseline  # worse than the hint
+        return res
+
+    monkeypatch.setattr(backend, "solve", worse)
+    res = solve(inst, "cpsat", SolveParams(time_limit_s=5), initial=good.schedule)
+    assert res.latency == pytest.approx(good.latency)
+    assert res.info["schedule_from"].startswith("the warm start")
+    assert evaluate(inst, res.schedule).feasible
