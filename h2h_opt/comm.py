@@ -18,7 +18,7 @@ one mode only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -208,16 +208,17 @@ class ReadTerm:
 
     edge: int
     producer: int
-    ticks: int
+    time: float
     joules: float
 
 
 @dataclass(frozen=True)
 class LayerTerms:
-    """Busy time (ticks, rounded up per term, SPEC §6) and energy (joules) of layer ``v``
-    on accelerator ``a`` as terms a model multiplies by its own variables::
+    """Busy time (in ticks, every term rounded up, SPEC §6 -- or in seconds) and energy
+    (joules) of layer ``v`` on accelerator ``a`` as terms a model multiplies by its own
+    variables::
 
-        L(v on a) = fixed − weight·r + Σ_reads ticks·[x(u) ≠ a]
+        L(v on a) = fixed − weight·r + Σ_reads time·[x(u) ≠ a]
                     + write·[some successor w ∉ a]
         E(v on a) = the same with joules
 
@@ -228,24 +229,24 @@ class LayerTerms:
     ``reads`` and ``write_succs`` are empty under p2p (E6).
     """
 
-    fixed_ticks: int
+    fixed: float
     fixed_joules: float
-    weight_ticks: int
+    weight: float
     weight_joules: float
     can_reside: bool
     reads: tuple[ReadTerm, ...]
-    write_ticks: int
+    write: float
     write_joules: float
     write_succs: tuple[int, ...]
 
-    def busy_ticks(self, on_same: Sequence[bool], succs_all_same: bool,
-                   resident: bool) -> int:
-        """Ticks of the terms that hold, given for each read whether its producer runs on
-        the same accelerator, whether every successor does, and residency."""
-        out = self.fixed_ticks - (self.weight_ticks if resident else 0)
-        out += sum(t.ticks for t, same in zip(self.reads, on_same, strict=True) if not same)
+    def busy(self, on_same: Sequence[bool], succs_all_same: bool, resident: bool) -> float:
+        """The terms that hold (in the list's unit), given for each read whether its
+        producer runs on the same accelerator, whether every successor does, and
+        residency."""
+        out = self.fixed - (self.weight if resident else 0)
+        out += sum(t.time for t, same in zip(self.reads, on_same, strict=True) if not same)
         if self.write_succs and not succs_all_same:
-            out += self.write_ticks
+            out += self.write
         return out
 
 
@@ -406,31 +407,34 @@ class CommModel:
         """(V, A) compute time in ticks, ``-1`` where ``a`` does not run ``v``."""
         return to_ticks(self.tables.t, self.tick_s).tolist()
 
-    @cached_property
-    def terms(self) -> dict[tuple[int, int], LayerTerms]:
-        """:class:`LayerTerms` of every pair ``(v, a)`` with ``a`` running ``v``."""
-        tab, tick = self.tables, self.tick_s
+    def _term_lists(self, conv: Callable[[np.ndarray], np.ndarray]
+                    ) -> dict[tuple[int, int], LayerTerms]:
+        """:class:`LayerTerms` of every runnable pair with times converted by ``conv``
+        (to ticks, or kept in seconds): the one place that decides which transfers of
+        E2-E4 a layer pays for sure and which hang on its neighbours' placement."""
+        tab = self.tables
         bw = tab.host_bw[None, :]
         n = self.n
         has_pred = np.bincount(tab.edge_dst, minlength=n) > 0
         src_in = np.where(has_pred, 0.0, tab.input_bytes)
-        wl_t = to_ticks(tab.weight_bytes[:, None] / bw, tick).tolist()
-        src_t = to_ticks(src_in[:, None] / bw, tick).tolist()
-        read_t = to_ticks(tab.edge_bytes[:, None] / bw, tick).tolist()
-        write_t = to_ticks(tab.output_bytes[:, None] / bw, tick).tolist()
+        comp = conv(np.where(self.feasible, tab.t, 0.0)).tolist()
+        wl_t = conv(tab.weight_bytes[:, None] / bw).tolist()
+        src_t = conv(src_in[:, None] / bw).tolist()
+        read_t = conv(tab.edge_bytes[:, None] / bw).tolist()
+        write_t = conv(tab.output_bytes[:, None] / bw).tolist()
         eps = tab.host_energy.tolist()
         wb, ob, eb = tab.weight_bytes.tolist(), tab.output_bytes.tolist(), tab.edge_bytes.tolist()
         src_b = src_in.tolist()
-        t = self.compute_ticks
+        feas = self.feasible.tolist()
         out: dict[tuple[int, int], LayerTerms] = {}
         for v in range(n):
             for a in range(self.m):
-                if t[v][a] < 0:
+                if not feas[v][a]:
                     continue
-                fixed_t = t[v][a] + wl_t[v][a]
+                fixed_t = comp[v][a] + wl_t[v][a]
                 fixed_j = float(tab.e[v, a]) + eps[a] * wb[v]
                 reads: list[ReadTerm] = []
-                write_ticks, write_joules = 0, 0.0
+                write, write_joules = 0 * fixed_t, 0.0
                 write_succs: tuple[int, ...] = ()
                 if self.host:
                     fixed_t += src_t[v][a]
@@ -438,23 +442,50 @@ class CommModel:
                     for k in self.in_edges[v]:
                         u = self.src[k]
                         rt, rj = read_t[k][a], eps[a] * eb[k]
-                        if t[u][a] < 0:  # u cannot run on a: always remote
+                        if not feas[u][a]:  # u cannot run on a: always remote
                             fixed_t, fixed_j = fixed_t + rt, fixed_j + rj
                         elif rt or rj:
                             reads.append(ReadTerm(k, u, rt, rj))
                     succs = self.succs[v]
-                    if not succs or any(t[w][a] < 0 for w in succs):
+                    if not succs or any(not feas[w][a] for w in succs):
                         fixed_t += write_t[v][a]
                         fixed_j += eps[a] * ob[v]
                     elif write_t[v][a] or ob[v]:
-                        write_ticks, write_joules = write_t[v][a], eps[a] * ob[v]
+                        write, write_joules = write_t[v][a], eps[a] * ob[v]
                         write_succs = tuple(succs)
                 out[v, a] = LayerTerms(
-                    fixed_ticks=fixed_t, fixed_joules=fixed_j,
-                    weight_ticks=wl_t[v][a], weight_joules=eps[a] * wb[v],
+                    fixed=fixed_t, fixed_joules=fixed_j,
+                    weight=wl_t[v][a], weight_joules=eps[a] * wb[v],
                     can_reside=0 < wb[v] <= tab.capacity[a],
-                    reads=tuple(reads), write_ticks=write_ticks,
+                    reads=tuple(reads), write=write,
                     write_joules=write_joules, write_succs=write_succs)
+        return out
+
+    @cached_property
+    def terms(self) -> dict[tuple[int, int], LayerTerms]:
+        """:class:`LayerTerms` in ticks (every term rounded up, SPEC §6) and joules."""
+        return self._term_lists(lambda sec: to_ticks(sec, self.tick_s))
+
+    @cached_property
+    def seconds_terms(self) -> dict[tuple[int, int], LayerTerms]:
+        """:class:`LayerTerms` in seconds and joules (no rounding)."""
+        return self._term_lists(lambda sec: np.asarray(sec, dtype=float))
+
+    def least_busy(self) -> np.ndarray:
+        """(V, A) least busy time [s] of ``v`` on ``a`` over every decision: the terms no
+        choice can avoid, with residency wherever the weights fit (``inf`` where ``a``
+        does not run ``v``)."""
+        out = np.full((self.n, self.m), np.inf)
+        for (v, a), lt in self.seconds_terms.items():
+            out[v, a] = lt.fixed - (lt.weight if lt.can_reside else 0.0)
+        return out
+
+    def least_energy(self) -> np.ndarray:
+        """(V, A) least energy [J] of ``v`` on ``a`` over every decision (E11 without the
+        optional transfers and link terms; ``inf`` where ``a`` does not run ``v``)."""
+        out = np.full((self.n, self.m), np.inf)
+        for (v, a), lt in self.seconds_terms.items():
+            out[v, a] = lt.fixed_joules - (lt.weight_joules if lt.can_reside else 0.0)
         return out
 
     def rounded_terms(self) -> int:
@@ -473,9 +504,9 @@ class CommModel:
         for v in range(self.n):
             a = x[v]
             lt = terms[v, a]
-            out.append(lt.busy_ticks([x[rt.producer] == a for rt in lt.reads],
-                                     all(x[w] == a for w in lt.write_succs),
-                                     bool(r[v]) and lt.can_reside))
+            out.append(int(lt.busy([x[rt.producer] == a for rt in lt.reads],
+                                   all(x[w] == a for w in lt.write_succs),
+                                   bool(r[v]) and lt.can_reside)))
         return out
 
     def edge_delays_ticks(self, x: Sequence[int]) -> list[float]:

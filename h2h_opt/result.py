@@ -40,8 +40,10 @@ class SolveResult:
     """What any solver returns.
 
     ``latency``/``energy``/``objective`` come from :func:`h2h_opt.evaluate.evaluate`
-    on ``schedule``; ``bound`` is a proven lower bound on the objective (exact
-    solvers only); ``gap = (objective - bound) / objective``.  ``steps`` holds
+    on ``schedule``; ``bound`` is a proven lower bound on the objective (lex: on
+    latency) -- the exact solver's own, or for heuristics a cheap relaxation named in
+    ``info["bound_source"]`` (:mod:`h2h_opt.solvers.bounds`); ``gap = (objective -
+    bound) / objective``.  ``steps`` holds
     intermediate schedules' figures (e.g. after each H2H step); ``info`` holds
     solver-specific facts (hint accepted, tick rounding, ...).
     """

@@ -19,6 +19,7 @@ from ..model import Instance
 from ..result import SolveResult, SolveStatus, Termination
 from ..schedule import Schedule
 from .base import Option, OptionError, SolveParams, Solver, SolverError, check_options
+from .bounds import lower_bound
 
 __all__ = ["SOLVERS", "Option", "OptionError", "SolveParams", "Solver", "SolverError",
            "get_solver", "solve", "solver_names", "solver_options"]
@@ -175,6 +176,10 @@ def finalise(inst: Instance, res: SolveResult) -> SolveResult:
             and not math.isclose(reported, ev.objective, rel_tol=1e-6, abs_tol=1e-12):
         res.info["solver_objective"] = reported
     first = ev.objective[0] if isinstance(ev.objective, tuple) else ev.objective
+    if res.bound is None and res.status != SolveStatus.NONE:  # heuristics: a cheap bound
+        lb = lower_bound(inst, compile_tables(inst))
+        res.bound = lb.value
+        res.info["bound_source"] = lb.source
     if res.bound is not None and first > 0:  # lex: the gap of the first criterion
         res.gap = max(0.0, (first - res.bound) / first)
     return res

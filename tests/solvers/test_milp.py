@@ -114,3 +114,13 @@ def test_cli_milp_writes_log_and_reports_bound(tmp_path, capsys):
     assert rc == 0 and doc["status"] == "optimal"
     assert doc["bound"] == pytest.approx(doc["latency_s"], rel=1e-9)
     assert "MIP start solution is feasible" in log.read_text()
+
+
+def test_successive_solves_with_other_thread_counts_in_one_process():
+    """HiGHS keeps one thread pool per process; a later solve asking for another count
+    (or a bound LP solved before) must not lose the MIP (it used to: 'global scheduler
+    has already been initialized')."""
+    inst = chain_instance(3, locality="same_accelerator")
+    for workers in (1, 2, 1):
+        res = solve(inst, "milp", SolveParams(time_limit_s=20, workers=workers))
+        assert res.status.value == "optimal" and "schedule_from" not in res.info

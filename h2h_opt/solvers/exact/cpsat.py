@@ -111,10 +111,10 @@ class _Model(TickModel):
         for (v, a), lt in terms.items():
             xv = self.x[v, a]
             acc_of[id(xv)] = a
-            busy_terms[v].append((lt.fixed_ticks, xv))
+            busy_terms[v].append((int(lt.fixed), xv))
             if (v, a) in self.rx:
                 acc_of[id(self.rx[v, a])] = a
-                busy_terms[v].append((-lt.weight_ticks, self.rx[v, a]))
+                busy_terms[v].append((-int(lt.weight), self.rx[v, a]))
             for rt in lt.reads:  # E3: read when the producer runs elsewhere
                 xu = self.x[rt.producer, a]
                 yk = md.new_bool_var(f"y_{rt.edge}_{a}")
@@ -123,7 +123,7 @@ class _Model(TickModel):
                 md.add_bool_or([xv.Not(), xu, yk])
                 self.y[rt.edge, a] = yk
                 acc_of[id(yk)] = a
-                busy_terms[v].append((rt.ticks, yk))
+                busy_terms[v].append((int(rt.time), yk))
             if lt.write_succs:  # E4: write when some successor runs elsewhere
                 succ_on_a = [self.x[w, a] for w in lt.write_succs]
                 zv = md.new_bool_var(f"z_{v}_{a}")
@@ -133,7 +133,7 @@ class _Model(TickModel):
                     md.add_bool_or([xv.Not(), s_, zv])
                 self.z[v, a] = zv
                 acc_of[id(zv)] = a
-                busy_terms[v].append((lt.write_ticks, zv))
+                busy_terms[v].append((int(lt.write), zv))
         self.busy_terms = busy_terms
 
     def build(self, horizon: int, symmetry: bool = True, energy: bool = False) -> None:

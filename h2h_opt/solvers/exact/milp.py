@@ -111,14 +111,14 @@ class _Milp(TickModel):
         md.writes = pyo.ConstraintList()
         terms: dict[tuple[int, int], list[tuple[float, Any]]] = {}
         for (v, a), lt in lterms.items():
-            row: list[tuple[float, Any]] = [(lt.fixed_ticks, md.x[v, a])]
+            row: list[tuple[float, Any]] = [(lt.fixed, md.x[v, a])]
             if (v, a) in md.r:
-                row.append((-lt.weight_ticks, md.r[v, a]))
-            row += [(rt.ticks, md.y[rt.edge, a]) for rt in lt.reads]
+                row.append((-lt.weight, md.r[v, a]))
+            row += [(rt.time, md.y[rt.edge, a]) for rt in lt.reads]
             if lt.write_succs:
                 for w in lt.write_succs:
                     md.writes.add(md.z[v, a] >= md.x[v, a] - md.x[w, a])
-                row.append((lt.write_ticks, md.z[v, a]))
+                row.append((lt.write, md.z[v, a]))
             terms[v, a] = row
         self.busy_terms = terms
         # times: heads/tails bound every start; T ≥ critical path.  Time variables are
@@ -363,6 +363,11 @@ class MilpSolver(ExactSolver):
         progress = Progress(sink.progress, tick * mdl.unit if objective != "energy" else 1.0,
                             t0)
         feed = _LogFeed(progress, sink.emit)
+        # HiGHS sizes one thread pool per process at its first solve and then refuses
+        # another thread count: release it, so this solve gets the threads it asks for
+        import highspy
+
+        highspy.Highs.resetGlobalScheduler(True)
         tt = time.perf_counter()
         opt.set_instance(md)
         translate_s = time.perf_counter() - tt

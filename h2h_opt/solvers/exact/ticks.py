@@ -97,9 +97,9 @@ class TickModel:
         least counts only the terms no choice can avoid (weights that cannot be
         resident, reads from producers that cannot run on ``a``, forced writes)."""
         lt = self.terms[v, a]
-        lo = lt.fixed_ticks - (lt.weight_ticks if lt.can_reside else 0)
-        hi = lt.fixed_ticks + sum(rt.ticks for rt in lt.reads) + lt.write_ticks
-        return lo, hi
+        lo = lt.fixed - (lt.weight if lt.can_reside else 0)
+        hi = lt.fixed + sum(rt.time for rt in lt.reads) + lt.write
+        return int(lo), int(hi)
 
     def heads_tails(self) -> tuple[list[int], list[int], list[int]]:
         """Least busy time of every layer, its head (earliest start: longest chain of

@@ -1,0 +1,115 @@
+"""Lower bounds at any size, for every result (heuristics included).
+
+Two cheap relaxations of the makespan (E10), both over the *least* busy time of each
+layer on each accelerator (:meth:`h2h_opt.comm.CommModel.least_busy`: compute plus
+the transfers no decision can avoid, E2-E4 / E6):
+
+* ``critical_path`` -- the longest chain of the DAG where every layer takes its least
+  busy time over the accelerators that run it (E5; p2p delays may be 0 when the two
+  ends share an accelerator, so none is counted);
+* ``load`` -- the load relaxation as a linear program solved by HiGHS: a fractional
+  assignment ``x[v,a] >= 0``, ``Σ_a x[v,a] = 1``, and ``T >= Σ_v least[v,a]·x[v,a]``
+  for every accelerator (E8: an accelerator runs its layers one at a time), minimising
+  ``T``.  Any schedule's mapping is a feasible assignment, so the LP's optimum is a
+  lower bound.
+
+Energy (E11) is bounded by every layer at its least energy (compute, and the
+transfers no decision can avoid).  The bound of a result is the best of those that
+apply to its objective, with its source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..comm import CommModel
+from ..cost import CostTables
+from ..model import Instance
+
+__all__ = ["LowerBound", "critical_path_bound", "energy_bound", "load_bound", "lower_bound"]
+
+
+@dataclass(frozen=True)
+class LowerBound:
+    """A proven lower bound on the instance objective's first criterion (seconds for
+    latency and lex, joules for energy) and the relaxation that gave it."""
+
+    value: float
+    source: str
+
+
+def critical_path_bound(comm: CommModel) -> float:
+    """Longest chain of least busy times (seconds)."""
+    least = comm.least_busy().min(axis=1)
+    wl = comm.inst.workload
+    finish = np.zeros(comm.n)
+    for v in wl.topo:
+        start = max((finish[u] for u in wl.preds[v]), default=0.0)
+        finish[v] = start + least[v]
+    return float(finish.max()) if comm.n else 0.0
+
+
+def load_bound(comm: CommModel, time_limit_s: float = 10.0) -> float | None:
+    """The load relaxation's optimum (seconds), or ``None`` if HiGHS did not solve it
+    to optimality within ``time_limit_s`` (only an optimal LP value is a bound)."""
+    import highspy
+
+    least = comm.least_busy()
+    pairs = np.argwhere(np.isfinite(least))  # (v, a) rows, v-major
+    n, m, k = comm.n, comm.m, len(pairs)
+    if n == 0:
+        return 0.0
+    lp = highspy.HighsLp()
+    lp.num_col_ = k + 1  # x[v,a] ..., T
+    lp.num_row_ = n + m
+    lp.col_cost_ = np.r_[np.zeros(k), 1.0]
+    lp.col_lower_ = np.zeros(k + 1)
+    lp.col_upper_ = np.r_[np.ones(k), highspy.kHighsInf]
+    lp.row_lower_ = np.r_[np.ones(n), np.full(m, -highspy.kHighsInf)]
+    lp.row_upper_ = np.r_[np.ones(n), np.zeros(m)]
+    # column j = (v, a): 1 in assignment row v, least[v,a] in load row n + a
+    coef = least[pairs[:, 0], pairs[:, 1]]
+    index = np.empty(2 * k + m, dtype=np.int32)
+    value = np.empty(2 * k + m)
+    index[0:2 * k:2], index[1:2 * k:2] = pairs[:, 0], n + pairs[:, 1]
+    value[0:2 * k:2], value[1:2 * k:2] = 1.0, coef
+    index[2 * k:], value[2 * k:] = n + np.arange(m), -1.0  # T in every load row
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.r_[np.arange(0, 2 * k + 1, 2), 2 * k + m].astype(np.int32)
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = value
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.passModel(lp)
+    h.run()
+    status = h.getModelStatus()
+    value = h.getInfo().objective_function_value
+    # HiGHS keeps one thread pool per process, sized by the first solve: release it so
+    # the MILP can later run with the threads it asks for
+    del h
+    highspy.Highs.resetGlobalScheduler(True)
+    if status != highspy.HighsModelStatus.kOptimal:
+        return None
+    # HiGHS's feasibility tolerance lets T undercut the loads by ~1e-7 relative
+    return max(0.0, value * (1 - 1e-7))
+
+
+def energy_bound(comm: CommModel) -> float:
+    """Every layer at its least energy (joules)."""
+    return float(comm.least_energy().min(axis=1).sum())
+
+
+def lower_bound(inst: Instance, tables: CostTables, time_limit_s: float = 10.0
+                ) -> LowerBound:
+    """The best cheap lower bound on ``inst``'s objective (lex: on latency)."""
+    comm = CommModel(inst, tables)
+    if inst.options.objective == "energy":
+        return LowerBound(energy_bound(comm), "least energy of every layer")
+    cp = critical_path_bound(comm)
+    load = load_bound(comm, time_limit_s)
+    if load is not None and load > cp:
+        return LowerBound(load, "load relaxation (LP, HiGHS)")
+    return LowerBound(cp, "critical path of least busy times")

@@ -1,0 +1,80 @@
+"""Lower bounds for every result: valid (never above an optimum) and attached with their
+source to every heuristic result."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import ROOT, brute_force, chain_instance, fork_instance, table_instance
+
+from h2h_opt import SolveParams, read_instance, solve
+from h2h_opt.comm import CommModel
+from h2h_opt.cost import compile_tables
+from h2h_opt.solvers.bounds import critical_path_bound, load_bound, lower_bound
+
+
+@pytest.mark.parametrize("builder", [chain_instance, fork_instance])
+@pytest.mark.parametrize("comm", ["host", "p2p"])
+@pytest.mark.parametrize("objective", ["latency", "energy", "lex"])
+def test_bound_never_above_the_brute_force_optimum(builder, comm, objective):
+    inst = builder(comm=comm, objective=objective) if builder is fork_instance \
+        else builder(3, comm=comm, objective=objective)
+    best = brute_force(inst)
+    first = best[0] if isinstance(best, tuple) else best
+    lb = lower_bound(inst, compile_tables(inst))
+    assert 0 <= lb.value <= first * (1 + 1e-9)
+
+
+def test_bound_never_above_the_proven_optima_of_the_small_suite():
+    rows = [json.loads(line) for line in
+            (ROOT / "results/small_run/results.jsonl").read_text().splitlines()]
+    optima: dict[str, float] = {}
+    for r in rows:
+        if r["status"] == "optimal":
+            optima[r["instance_file"]] = min(optima.get(r["instance_file"], 1e300),
+                                             r["latency_s"])
+    assert len(optima) >= 20
+    for path, best in optima.items():
+        inst = read_instance(ROOT / path)
+        lb = lower_bound(inst, compile_tables(inst))
+        assert lb.value <= best * (1 + 1e-9), (path, lb, best)
+        assert lb.value > 0.3 * best  # not a vacuous bound
+
+
+def test_hand_checked_bounds():
+    """Four independent layers of 1 s on two identical accelerators: the load bound is
+    2 s (half the work each), the critical path 1 s."""
+    layers = {f"L{i}": {} for i in range(4)}
+    times = {lid: 1.0 for lid in layers}
+    inst = table_instance(layers, [], {"a0": {}, "a1": {}}, {"a0": times, "a1": times})
+    comm = CommModel(inst, compile_tables(inst))
+    assert critical_path_bound(comm) == pytest.approx(1.0)
+    assert load_bound(comm) == pytest.approx(2.0, rel=1e-6)
+    lb = lower_bound(inst, compile_tables(inst))
+    assert lb.source.startswith("load relaxation") and lb.value <= 2.0
+    # a chain of the same layers: the critical path (4 s) beats the load bound
+    chain = table_instance(layers, [("L0", "L1", 0.0), ("L1", "L2", 0.0), ("L2", "L3", 0.0)],
+                           {"a0": {}, "a1": {}}, {"a0": times, "a1": times})
+    lb = lower_bound(chain, compile_tables(chain))
+    assert lb.value == pytest.approx(4.0) and lb.source.startswith("critical path")
+
+
+def test_least_busy_counts_unavoidable_transfers_only():
+    """Host, chain on two accelerators: L1's read of the sensor input and L3's final
+    write are unavoidable; the weights are saved where they fit."""
+    inst = chain_instance(3)
+    comm = CommModel(inst, compile_tables(inst))
+    least = comm.least_busy()
+    # L1 on a0: t 1 + I 8/2 (source read); W resident; O avoidable (L2 may join it)
+    assert least[0, 0] == pytest.approx(1 + 8 / 2)
+    # L3 on a1: t 0.5 + O 4/4 (a sink writes to the host); its read avoidable
+    assert least[2, 1] == pytest.approx(0.5 + 4 / 4)
+
+
+def test_every_heuristic_result_carries_a_bound_with_its_source(heuristic_solver):
+    inst = read_instance(ROOT / "instances/small/random-n20-a4-host-s2.json")
+    res = solve(inst, heuristic_solver, SolveParams(seed=0))
+    assert res.bound is not None and 0 < res.bound <= res.latency
+    assert res.info["bound_source"]
+    assert 0 <= res.gap < 1
