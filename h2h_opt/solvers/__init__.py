@@ -11,6 +11,7 @@ import importlib
 import logging
 import math
 import time
+from dataclasses import replace
 
 from ..comm import check_ranges
 from ..cost import compile_tables
@@ -94,9 +95,12 @@ def solve(inst: Instance, solver: str = "h2h", params: SolveParams | None = None
     warm = opts.get("warm_start")  # declared by the backends that take a warm start
     warm_time = 0.0
     if initial is None and warm not in (None, "none"):
-        # backends never import each other: the facade hands the warm start over
+        # backends never import each other: the facade hands the warm start over; it
+        # counts against the time limit
         ws = solve(inst, warm, SolveParams(time_limit_s=params.time_limit_s, seed=params.seed))
         initial, warm_time = ws.schedule, ws.time_s
+        if params.time_limit_s is not None:
+            params = replace(params, time_limit_s=max(0.05, params.time_limit_s - warm_time))
     res = backend.solve(inst, params, initial)
     if warm_time:
         res.info["warm_start_time_s"] = warm_time
@@ -141,7 +145,9 @@ def keep_promises(inst: Instance, res: SolveResult, initial: Schedule | None) ->
             res.latency, res.energy, res.objective = ev0.latency, ev0.energy, ev0.objective
             if res.status == SolveStatus.NONE:
                 res.status = SolveStatus.FEASIBLE
-                res.bound = res.gap = None
+                if res.bound is None:  # the solver proved none: a cheap one
+                    lb = lower_bound(inst, compile_tables(inst))
+                    res.bound, res.info["bound_source"] = lb.value, lb.source
             if res.bound is not None and _first(ev0.objective) > 0:
                 res.gap = max(0.0, (_first(ev0.objective) - res.bound) / _first(ev0.objective))
     if res.status == SolveStatus.OPTIMAL:

@@ -138,3 +138,28 @@ def test_never_worse_than_the_warm_start(monkeypatch):
     assert res.latency == pytest.approx(good.latency)
     assert res.info["schedule_from"].startswith("the warm start")
     assert evaluate(inst, res.schedule).feasible
+
+
+def test_the_warm_start_counts_against_the_time_limit(monkeypatch):
+    """The backend is given what is left of the limit after the warm start."""
+    inst = random_layered(12, 3, seed=5, locality="same_accelerator")
+    backend = type(get_solver("cpsat"))
+    real, seen = backend.solve, []
+
+    def spy(self, inst_, params, initial=None):
+        seen.append(params.time_limit_s)
+        return real(self, inst_, params, initial)
+
+    monkeypatch.setattr(backend, "solve", spy)
+    res = solve(inst, "cpsat", SolveParams(time_limit_s=5))
+    assert seen[0] == pytest.approx(5 - res.info["warm_start_time_s"])
+    assert seen[0] < 5
+
+
+def test_never_empty_handed_and_always_a_bound():
+    """A limit too short to find anything: the warm start, with a proven bound."""
+    inst = random_layered(60, 4, seed=2, locality="same_accelerator")
+    res = solve(inst, "cpsat", SolveParams(time_limit_s=0.01))
+    assert res.has_solution and evaluate(inst, res.schedule).feasible
+    assert res.bound is not None and 0 < res.bound <= res.latency
+    assert 0 <= res.gap < 1

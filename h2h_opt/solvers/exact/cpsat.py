@@ -52,6 +52,7 @@ from .plumbing import (
     Progress,
     exact_result,
     rounding_info,
+    time_left,
     time_limit,
 )
 from .ticks import TickModel
@@ -563,7 +564,8 @@ class CpSatSolver(ExactSolver):
         mdl.build(horizon, symmetry=self.option(params, "symmetry"), energy=objective != "latency")
         hint_makespan = mdl.hint(plan) if plan is not None else None
         workers = params.workers or (8 if mdl.n <= 200 else 2)
-        limit = time_limit(params)
+        deadline = t0 + time_limit(params)  # the model's build counts against the limit
+        limit = time_left(deadline)
         solver = mdl.cp.CpSolver()
         sp = solver.parameters
         sp.num_workers = workers
@@ -596,7 +598,7 @@ class CpSatSolver(ExactSolver):
                     mdl, run, budget, load_bound, params.rel_gap,
                     self.option(params, "first_share"))
                 proven = vals is not None and best_ms <= lb
-                bound = lb if vals is not None else None
+                bound = lb if lb > 0 or vals is not None else None
                 if vals is not None:
                     info["solver_makespan_s"] = best_ms * mdl.tick
                 if objective == "lex" and proven:
@@ -604,7 +606,7 @@ class CpSatSolver(ExactSolver):
                     energy, scale = mdl.energy_expr()
                     mdl.model.minimize(energy)
                     mdl.hint(vals)
-                    status = run.solve(mdl.model, limit - (time.perf_counter() - t0),
+                    status = run.solve(mdl.model, time_left(deadline),
                                        "energy_at_best_makespan")
                     if status in (OPTIMAL, FEASIBLE):
                         info["energy_bound_j"] = solver.best_objective_bound / scale

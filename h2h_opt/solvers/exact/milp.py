@@ -55,6 +55,7 @@ from .plumbing import (
     Progress,
     exact_result,
     rounding_info,
+    time_left,
     time_limit,
 )
 from .ticks import TickModel
@@ -348,7 +349,7 @@ class MilpSolver(ExactSolver):
         mdl.build(horizon)
         md = mdl.md
         build_s = time.perf_counter() - tb
-        limit = time_limit(params)
+        deadline = t0 + time_limit(params)  # the model's build counts against the limit
         tick = mdl.tick
         opt = Highs()
         opt.config.load_solution = False
@@ -392,11 +393,11 @@ class MilpSolver(ExactSolver):
                                 "translate_s": translate_s, **rounding_info(mdl),
                                 "options": hopts}
 
-        def run(expr: Any, abs_gap: float, time_left: float, start: Any) -> Any:
+        def run(expr: Any, abs_gap: float, budget: float, start: Any) -> Any:
             md.obj = pyo.Objective(expr=expr, sense=pyo.minimize)
             if start is not None:
                 mdl.set_start(start)
-            opt.config.time_limit = max(0.1, time_left)
+            opt.config.time_limit = max(0.1, budget)
             opt.highs_options = {**hopts, "mip_abs_gap": abs_gap, **dict(
                 self.option(params, "highs_options"))}
             timer = HierarchicalTimer()
@@ -412,10 +413,10 @@ class MilpSolver(ExactSolver):
         one_tick = (1.0 - 1e-6) / mdl.unit
         with sink:
             if objective in ("latency", "lex"):
-                res = run(md.T, one_tick, limit if objective == "latency" else limit / 2,
-                          plan)
+                left = time_left(deadline)
+                res = run(md.T, one_tick, left if objective == "latency" else left / 2, plan)
             else:
-                res = run(md.E, 1e-9, limit, plan)
+                res = run(md.E, 1e-9, time_left(deadline), plan)
             first = self._read(res, TC)
             final = first
             plan_out = mdl.plan() if first[1] else None
@@ -423,7 +424,7 @@ class MilpSolver(ExactSolver):
                 best_t = max(mdl.tick_times(plan_out)[2])  # whole ticks
                 md.cap = pyo.Constraint(expr=(best_t + 1e-3) / mdl.unit >= md.T)
                 opt.config.warmstart = True
-                res2 = run(md.E, 1e-9, limit - (time.perf_counter() - t0), plan_out)
+                res2 = run(md.E, 1e-9, time_left(deadline), plan_out)
                 second = self._read(res2, TC)
                 if second[1]:
                     plan_out = mdl.plan()

@@ -21,7 +21,7 @@ from ..base import BaseSolver, SolveParams
 from .ticks import TickModel, exact_support
 
 __all__ = ["DEFAULT_TIME_LIMIT_S", "ExactSolver", "LogSink", "Progress", "exact_result",
-           "rounding_info", "time_limit"]
+           "rounding_info", "time_left", "time_limit"]
 
 #: Time limit of an exact solve when the caller gives none.
 DEFAULT_TIME_LIMIT_S = 60.0
@@ -39,6 +39,12 @@ class ExactSolver(BaseSolver):
 
 def time_limit(params: SolveParams) -> float:
     return DEFAULT_TIME_LIMIT_S if params.time_limit_s is None else float(params.time_limit_s)
+
+
+def time_left(deadline: float) -> float:
+    """Seconds until ``deadline`` (a ``time.perf_counter()`` value), at least 0.05 so
+    that a solver asked to stop at once still returns what it has."""
+    return max(0.05, deadline - time.perf_counter())
 
 
 class LogSink:
@@ -130,13 +136,14 @@ def exact_result(inst: Instance, solver: str, schedule: Schedule | None, *, prov
     """One result from what an exact solve has: a schedule (or none), whether its
     objective was proven to meet the bound, and the bound.  ``optimal`` only with a
     schedule proven at a zero relative gap; no schedule is ``none`` with the reason the
-    solve stopped (proven infeasible, an invalid model, or the time limit)."""
+    solve stopped (proven infeasible, an invalid model, or the time limit), with the
+    bound proven so far (the facade then returns the warm start with it)."""
     elapsed = time.perf_counter() - t0
     if schedule is None:
         term = Termination.ERROR if error else \
             Termination.INFEASIBLE if infeasible else Termination.TIME_LIMIT
         return SolveResult(inst.name, solver, SolveStatus.NONE, term, time_s=elapsed,
-                           info=info)
+                           bound=None if infeasible or error else bound, info=info)
     status = SolveStatus.OPTIMAL if proven and rel_gap == 0 else SolveStatus.FEASIBLE
     term = Termination.OPTIMAL if proven else Termination.TIME_LIMIT
     return SolveResult(inst.name, solver, status, term, schedule, bound=bound, time_s=elapsed,
