@@ -607,8 +607,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--output", required=True, help="run directory (one bench at a"
                     " time; re-run the same command to resume)")
     sp.add_argument("--force", action="store_true", help="if the run directory holds rows"
-                    " made with another --time-limit or --seed, move them into"
-                    " RUN/superseded-<time>/ and start over (default: refuse)")
+                    " made with another --time-limit or --seed, or from an instance file"
+                    " changed since, move them into RUN/superseded-<time>/ and start over"
+                    " (default: refuse)")
     sp = add("compare", cmd_compare, "one instance, several solvers, one table")
     sp.add_argument("instance")
     sp.add_argument("--solvers", default="baseline,h2h,h2h_plus,heft,cpsat,milp")

@@ -14,12 +14,15 @@ Safety of the run folder:
   bench on the same folder refuses (:class:`RunBusy`).  The kernel drops the lock when
   the process dies, also on SIGKILL.
 * no mixed runs: the parameters that shape a row (``time_limit_s``, ``seed``) must equal
-  those of the rows already there, else the run refuses naming what differs
-  (:class:`RunMismatch`).  With ``force=True`` (``--force``) the old ``results.jsonl``,
-  ``run.json`` and ``schedules/`` are moved into ``RUN/superseded-<time>/`` and the run
-  starts over.  Instances and solvers may be added: ``run.json`` lists the union of all
-  sessions' instances and solvers, so it describes every row; ``sessions`` lists each
-  invocation (start, git hash, versions) and every row names the session that made it.
+  those of the rows already there, and an instance file with rows must hold what it held
+  when they were made (``run.json`` keeps each file's SHA-256), else the run refuses
+  naming what differs (:class:`RunMismatch`).  With ``force=True`` (``--force``) the
+  old ``results.jsonl``, ``run.json`` and ``schedules/`` are moved into
+  ``RUN/superseded-<time>/`` and the run starts over.  A ``run.json`` without rows (a run
+  killed before its first pair) is simply replaced.  Instances and solvers may be
+  added: ``run.json`` lists the union of all sessions' instances and solvers, so it
+  describes every row; ``sessions`` lists each invocation (start, git hash, versions)
+  and every row names the session that made it.
 * no orphans: only the parent writes ``results.jsonl``; each local worker ignores SIGINT
   (the parent stops it), and dies with its parent (``PR_SET_PDEATHSIG`` on Linux, else a
   thread watching ``os.getppid()``), so a killed bench leaves no worker running.
@@ -30,6 +33,7 @@ Safety of the run folder:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import multiprocessing as mp
 import multiprocessing.connection
@@ -283,10 +287,18 @@ def _locked(run_dir: Path) -> Iterator[Path]:
         os.close(fd)
 
 
-def _param_diffs(spec: BenchSpec, info: dict[str, Any] | None,
-                 rows: list[dict[str, Any]]) -> list[str]:
-    """The row-shaping parameters on which the folder (``run.json`` and its rows) and
-    ``spec`` differ, one phrase each."""
+def _digest(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _param_diffs(spec: BenchSpec, info: dict[str, Any] | None, rows: list[dict[str, Any]],
+                 digests: dict[str, str | None]) -> list[str]:
+    """What differs between the folder (``run.json`` and its rows) and this run, one
+    phrase each: a row-shaping parameter, or an instance file (``digests``: SHA-256 by
+    resolved path) whose content changed since its rows were made."""
     want = {"time_limit_s": spec.time_limit_s, "seed": spec.seed}
     out = []
     for key in ROW_PARAMS:
@@ -295,6 +307,11 @@ def _param_diffs(spec: BenchSpec, info: dict[str, Any] | None,
         other = sorted({repr(v) for v in had if v != want[key]})
         if other:
             out.append(f"{key} {'/'.join(other)} there, {want[key]!r} here")
+    recorded = {_same_file_key(f): h for f, h in (info or {}).get("instance_sha256",
+                                                                  {}).items()}
+    with_rows = {_same_file_key(r["instance_file"]): r["instance_file"] for r in rows}
+    out += [f"{with_rows[k]} changed since its rows were made"
+            for k, h in digests.items() if k in with_rows and recorded.get(k, h) != h]
     return out
 
 
@@ -349,7 +366,8 @@ def run_bench(spec: BenchSpec, run_dir: str | Path, progress: bool = True,
     """Run (or resume) a bench; returns all rows of the run folder.
 
     Raises :class:`RunBusy` (another bench runs in ``run_dir``), :class:`RunMismatch`
-    (its rows were made with another time limit or seed; ``force=True`` moves them into
+    (its rows were made with another time limit or seed, or from an instance file that
+    has changed since; ``force=True`` moves them into
     ``run_dir/superseded-<time>/`` and starts over), :class:`BenchError` (the Dask
     scheduler cannot be reached; nothing is written) and ``ValueError`` (a bad spec).
     With ``progress``, stderr gets a status line and, on a resumed run, how many pairs
@@ -386,7 +404,10 @@ def _run_locked(spec: BenchSpec, instances: list[str], run_dir: Path, progress: 
     info_path = run_dir / "run.json"
     old = json.loads(info_path.read_text()) if info_path.exists() else None
     rows = load_results(run_dir)
-    diffs = _param_diffs(spec, old, rows)
+    digests = {_same_file_key(i): _digest(i) for i in instances}
+    diffs = _param_diffs(spec, old, rows, digests)
+    if diffs and not rows:  # run.json alone, no row to contradict: start it afresh
+        old, diffs = None, []
     if diffs and not force:
         raise RunMismatch(f"{run_dir} holds rows made with other parameters ("
                           + "; ".join(diffs) + "): use the same ones, another output"
@@ -420,6 +441,9 @@ def _run_locked(spec: BenchSpec, instances: list[str], run_dir: Path, progress: 
             info["instances"] = list(instances)
             info["started"] = session["started"]
             info["sessions"] = [session]
+        recorded = (old or {}).get("instance_sha256", {})
+        info["instance_sha256"] = {f: digests.get(_same_file_key(f), recorded.get(f))
+                                   for f in info["instances"]}
         session_no = len(info["sessions"]) - 1
         info_path.write_text(json.dumps(info, indent=2) + "\n")
         sched_dir = str(run_dir / "schedules") if spec.save_schedules else None

@@ -286,3 +286,33 @@ def test_jobs_below_one_is_refused(insts, tmp_path, capsys):
     with pytest.raises(ValueError, match="jobs"):
         run_bench(BenchSpec(tuple(files(insts)), ("baseline",), jobs=0), tmp_path / "r")
     assert not (tmp_path / "r").exists()
+
+
+def test_an_instance_changed_since_its_rows_is_refused(insts, tmp_path, capsys):
+    src = files(insts)[0]
+    inst = tmp_path / "inst.json"
+    inst.write_bytes(Path(src).read_bytes())
+    run = tmp_path / "run"
+    argv = ["bench", str(inst), "--solvers", "baseline", "-o", str(run)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(argv) == 0  # unchanged: resumes
+    capsys.readouterr()
+    write_instance(random_layered(12, 3, seed=5), inst)
+    assert main(argv) == 2
+    assert f"{inst} changed since its rows were made" in one_line(capsys.readouterr().err)
+    assert main([*argv, "--force"]) == 0
+    [row] = load_results(run)
+    assert row["layers"] == 12
+
+
+def test_run_json_without_rows_is_replaced(insts, tmp_path):
+    """A run killed before its first pair left run.json only: nothing to mix with."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"time_limit_s": 9.0, "seed": 4}))
+    rows = run_bench(BenchSpec(tuple(files(insts)), ("baseline",), 5.0), run,
+                     progress=False)
+    info = json.loads((run / "run.json").read_text())
+    assert len(rows) == 2 and (info["time_limit_s"], info["seed"]) == (5.0, 0)
+    assert not list(run.glob("superseded-*"))
