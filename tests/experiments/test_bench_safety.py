@@ -228,6 +228,31 @@ def test_a_killed_bench_leaves_no_worker_and_writes_nothing_after(insts, tmp_pat
     assert written() == before == (0, [])
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_a_killed_dask_bench_leaves_no_worker(insts, tmp_path):
+    """The local Dask cluster's workers (spawned, so SLOW_BENCH's pickled ``slow`` runs
+    in them) go with a SIGKILLed bench too."""
+    pytest.importorskip("dask.distributed")
+    run = tmp_path / "run"
+    proc = slow_bench(insts, run, 6.0, "--executor", "dask", "--jobs", "2",
+                      start_new_session=True)
+    sid = proc.pid
+    try:
+        assert wait_for(lambda: (run / "run.json").exists(), timeout=60)
+        time.sleep(1.0)  # the pairs start
+        assert len(live(lambda _, s: s == sid)) > 2
+        proc.kill()
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert wait_for(lambda: not live(lambda _, s: s == sid), timeout=5), \
+        f"still running in the bench's session: {live(lambda _, s: s == sid)}"
+    assert (run / "results.jsonl").read_text() == ""
+    assert not list((run / "schedules").iterdir())
+
+
 # ---------------------------------------------------------------- unreachable scheduler
 
 
