@@ -50,8 +50,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-__all__ = ["BenchError", "BenchSpec", "RunBusy", "RunMismatch", "load_results", "pair_key",
-           "run_bench", "run_pair"]
+__all__ = ["BenchError", "BenchSpec", "CorruptResults", "RunBusy", "RunMismatch",
+           "load_results", "pair_key", "run_bench", "run_pair"]
 
 RESULTS = "results.jsonl"
 LOCK = ".lock"
@@ -66,6 +66,10 @@ class BenchError(Exception):
 
 class RunBusy(BenchError):
     """Another bench holds the run folder's lock."""
+
+
+class CorruptResults(BenchError, ValueError):
+    """``results.jsonl`` has a bad line before its last (not what a kill leaves)."""
 
 
 class RunMismatch(ValueError):
@@ -147,23 +151,35 @@ def run_pair(instance_path: str, solver: str, time_limit_s: float, seed: int,
     return row
 
 
-def load_results(run_dir: str | Path) -> list[dict[str, Any]]:
-    """The finished rows of a run; a trailing line cut short by a kill is dropped (and
-    the file truncated to its last complete line)."""
+def _parse_row(line: bytes) -> dict[str, Any] | None:
+    try:
+        row = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return row if isinstance(row, dict) else None
+
+
+def load_results(run_dir: str | Path, repair: bool = False) -> list[dict[str, Any]]:
+    """The finished rows of a run.  The last line, if cut short by a kill (or not a
+    row), is dropped; with ``repair`` (the bench does it, holding the run's lock) the
+    file is truncated to its last complete row.  A bad line before the last is
+    :class:`CorruptResults`: rows are never dropped silently."""
     path = Path(run_dir) / RESULTS
     if not path.exists():
         return []
     raw = path.read_bytes()
+    lines = raw.splitlines(keepends=True)
     rows, good = [], 0
-    for line in raw.splitlines(keepends=True):
-        if not line.endswith(b"\n"):
+    for n, line in enumerate(lines, 1):
+        row = _parse_row(line) if line.endswith(b"\n") else None
+        if row is None:
+            if n < len(lines):
+                raise CorruptResults(f"{path}:{n}: not a result row; fix or remove that"
+                                     " line")
             break
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
+        rows.append(row)
         good += len(line)
-    if good != len(raw):
+    if repair and good != len(raw):
         with path.open("r+b") as fh:
             fh.truncate(good)
     return rows
@@ -402,10 +418,21 @@ def _run_locked(spec: BenchSpec, instances: list[str], run_dir: Path, progress: 
             print(msg, file=sys.stderr, flush=True)
 
     info_path = run_dir / "run.json"
-    old = json.loads(info_path.read_text()) if info_path.exists() else None
-    rows = load_results(run_dir)
+    rows = load_results(run_dir, repair=True)
+    for n, r in enumerate(rows, 1):
+        if not (isinstance(r.get("instance_file"), str) and isinstance(r.get("solver"), str)):
+            raise CorruptResults(f"{run_dir / RESULTS}:{n}: a row without instance_file"
+                                 " and solver; fix or remove that line")
+    diffs = []
+    try:
+        old = json.loads(info_path.read_text()) if info_path.exists() else None
+        if old is not None and not isinstance(old, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        old = None
+        diffs.append(f"{info_path.name} unreadable: {exc}")
     digests = {_same_file_key(i): _digest(i) for i in instances}
-    diffs = _param_diffs(spec, old, rows, digests)
+    diffs += _param_diffs(spec, old, rows, digests)
     if diffs and not rows:  # run.json alone, no row to contradict: start it afresh
         old, diffs = None, []
     if diffs and not force:
@@ -445,7 +472,9 @@ def _run_locked(spec: BenchSpec, instances: list[str], run_dir: Path, progress: 
         info["instance_sha256"] = {f: digests.get(_same_file_key(f), recorded.get(f))
                                    for f in info["instances"]}
         session_no = len(info["sessions"]) - 1
-        info_path.write_text(json.dumps(info, indent=2) + "\n")
+        tmp = info_path.with_name(info_path.name + ".tmp")  # a kill leaves the old one
+        tmp.write_text(json.dumps(info, indent=2) + "\n")
+        os.replace(tmp, info_path)
         sched_dir = str(run_dir / "schedules") if spec.save_schedules else None
         if sched_dir:
             Path(sched_dir).mkdir(exist_ok=True)

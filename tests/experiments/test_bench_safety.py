@@ -18,6 +18,7 @@ import pytest
 from h2h_opt.cli import main
 from h2h_opt.experiments.bench import (
     BenchSpec,
+    CorruptResults,
     RunBusy,
     RunMismatch,
     _locked,
@@ -341,3 +342,41 @@ def test_run_json_without_rows_is_replaced(insts, tmp_path):
     info = json.loads((run / "run.json").read_text())
     assert len(rows) == 2 and (info["time_limit_s"], info["seed"]) == (5.0, 0)
     assert not list(run.glob("superseded-*"))
+
+
+# ------------------------------------------------------------ what the folder holds
+
+
+def test_a_reader_never_cuts_the_file_and_a_bad_middle_line_is_refused(insts, tmp_path,
+                                                                      capsys):
+    run = tmp_path / "run"
+    argv = ["bench", *files(insts), "--solvers", "baseline,h2h", "-o", str(run)]
+    run_bench(BenchSpec(tuple(files(insts))[:1], ("baseline", "h2h"), 60.0), run,
+              progress=False)
+    res = run / "results.jsonl"
+    whole = res.read_bytes()
+    res.write_bytes(whole + b'{"instance_file": "half a li')  # a bench writing, or killed
+    assert len(load_results(run)) == 2  # a reader (h2h report) drops it, in memory only
+    assert res.read_bytes().endswith(b"half a li")
+    first, second = whole.splitlines(keepends=True)
+    res.write_bytes(first + b"garbage\n" + second)
+    with pytest.raises(CorruptResults, match=r"results.jsonl:2: not a result row"):
+        load_results(run)
+    assert main(argv) == 1
+    assert "results.jsonl:2" in one_line(capsys.readouterr().err)
+    assert res.read_bytes() == first + b"garbage\n" + second  # nothing dropped
+    res.write_bytes(first + b'{"solver": "h2h"}\n' + second)
+    assert main(argv) == 1
+    assert "results.jsonl:2: a row without" in one_line(capsys.readouterr().err)
+
+
+def test_an_unreadable_run_json_is_a_mismatch(insts, tmp_path, capsys):
+    run = tmp_path / "run"
+    argv = ["bench", *files(insts), "--solvers", "baseline", "-o", str(run)]
+    assert main(argv) == 0
+    (run / "run.json").write_text('{"seed": 0, "time_li')  # cut short
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert "run.json unreadable" in one_line(capsys.readouterr().err)
+    assert main([*argv, "--force"]) == 0
+    assert json.loads((run / "run.json").read_text())["seed"] == 0
