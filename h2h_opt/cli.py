@@ -391,6 +391,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     except BenchError as exc:
         print(f"h2h: error: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except OSError as exc:  # e.g. the disk is full: the rows written so far are kept
+        print(f"h2h: error: {args.output}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     finally:

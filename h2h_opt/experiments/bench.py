@@ -280,7 +280,11 @@ def _locked(run_dir: Path) -> Iterator[Path]:
         return
     path = run_dir / LOCK
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise BenchError(f"{path}: cannot lock the run folder ({exc.strerror})"
+                             ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:  # BlockingIOError: held
@@ -396,7 +400,10 @@ def run_bench(spec: BenchSpec, run_dir: str | Path, progress: bool = True,
     instances = dedupe(spec.instances)
     run_dir = Path(run_dir)
     created = not run_dir.exists()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BenchError(f"{run_dir}: cannot be a run folder ({exc.strerror})") from None
     try:
         with _locked(run_dir) as lock_path:
             try:

@@ -380,3 +380,12 @@ def test_an_unreadable_run_json_is_a_mismatch(insts, tmp_path, capsys):
     assert "run.json unreadable" in one_line(capsys.readouterr().err)
     assert main([*argv, "--force"]) == 0
     assert json.loads((run / "run.json").read_text())["seed"] == 0
+
+
+def test_an_output_that_cannot_be_a_folder_is_one_line(insts, tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    argv = ["bench", *files(insts), "--solvers", "baseline", "-o"]
+    assert main([*argv, str(tmp_path / "file")]) == 1
+    assert "cannot be a run folder" in one_line(capsys.readouterr().err)
+    assert main([*argv, str(tmp_path / "file" / "run")]) == 1
+    one_line(capsys.readouterr().err)
