@@ -228,10 +228,30 @@ def _die_with_parent(parent: int) -> None:
         threading.Thread(target=watch, daemon=True).start()
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while a worker is forked: their handler, run inside the
+    fork hooks, would have its KeyboardInterrupt swallowed ("Exception ignored") and the
+    bench would carry on.  Held, they arrive once the fork is done."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _child(conn: Any, parent: int, args: tuple) -> None:
     # Ctrl-C reaches the whole process group: the parent stops its workers itself
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # forked while they were held
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     _die_with_parent(parent)
     conn.send(run_pair(*args))
     conn.close()
@@ -529,7 +549,8 @@ def _run_local(spec: BenchSpec, args: list[tuple], record: Callable[[dict[str, A
                 a = pending.pop(0)
                 parent, child = ctx.Pipe(duplex=False)
                 proc = ctx.Process(target=_child, args=(child, me, a), daemon=True)
-                proc.start()
+                with _stop_signals_held():
+                    proc.start()
                 child.close()
                 running[parent] = (proc, a, time.perf_counter())
             bar.running = len(running)

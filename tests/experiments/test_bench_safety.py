@@ -389,3 +389,29 @@ def test_an_output_that_cannot_be_a_folder_is_one_line(insts, tmp_path, capsys):
     assert "cannot be a run folder" in one_line(capsys.readouterr().err)
     assert main([*argv, str(tmp_path / "file" / "run")]) == 1
     one_line(capsys.readouterr().err)
+
+
+# a bench that is sent SIGINT from inside the fork hooks of its first worker
+SIGINT_IN_FORK = """
+import os, signal, sys
+fired = []
+def hook():
+    if not fired:
+        fired.append(1)
+        os.kill(os.getpid(), signal.SIGINT)
+os.register_at_fork(after_in_parent=hook)
+from h2h_opt.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+def test_ctrl_c_while_a_worker_is_forked_is_not_lost(insts, tmp_path):
+    run = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-c", SIGINT_IN_FORK, "bench", *files(insts),
+                           "--solvers", "baseline,h2h,heft", "-o", str(run)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 130, done.stderr
+    assert "Exception ignored" not in done.stderr and "interrupted" in done.stderr
+    assert len(load_results(run)) < 6
