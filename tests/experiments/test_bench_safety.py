@@ -1,7 +1,8 @@
 """h2h bench keeps its run folder whole: one bench at a time (the lock), no rows of
-mixed parameters (refusal, ``--force``), no worker outliving a killed bench, an
-unreachable Dask scheduler is one line and no files, an instance named twice runs once,
-a resumed run says what it found done, ``--jobs`` is checked."""
+mixed parameters or of a changed instance file (refusal, ``--force``), no worker
+outliving a killed bench and no Ctrl-C lost, an unreachable Dask scheduler is one line
+and no files, an instance named twice runs once, a resumed run says what it found done,
+``--jobs`` is checked, a bad row is refused and never dropped."""
 
 from __future__ import annotations
 
