@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -358,7 +359,7 @@ def _solver_list(text: str) -> tuple[str, ...]:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .experiments.bench import BenchSpec, expand_instances, run_bench
+    from .experiments.bench import BenchError, BenchSpec, expand_instances, run_bench
     from .experiments.summary import solver_totals, summarise
 
     files = expand_instances(args.set)
@@ -366,16 +367,38 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise UsageError("no instance files in " + ", ".join(args.set))
     for f in files:  # fail early, one line, before any process starts
         read_instance(f)
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
     spec = BenchSpec(tuple(files), _solver_list(args.solvers), args.time_limit, args.seed,
-                     args.jobs, args.executor, args.address)
+                     args.jobs, args.executor, args.address,
+                     connect_timeout_s=args.connect_timeout)
+    stopped: list[int] = []
+
+    def on_term(signum: int, frame: Any) -> None:  # SIGTERM: stop as Ctrl-C does
+        stopped.append(signum)
+        raise KeyboardInterrupt
+
     try:
-        rows = run_bench(spec, args.output, progress=not args.json)
+        old_term: Any = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread: SIGTERM keeps its handler
+        old_term = None
+    try:
+        rows = run_bench(spec, args.output, progress=not args.json, force=args.force)
     except KeyboardInterrupt:
         print(f"h2h: interrupted; finished pairs are kept in {args.output}; run the same"
               " command again to resume", file=sys.stderr)
-        return 130
+        return 128 + stopped[0] if stopped else 130
+    except BenchError as exc:
+        print(f"h2h: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as exc:  # e.g. the disk is full: the rows written so far are kept
+        print(f"h2h: error: {args.output}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
     failed = sum(r.get("status") == "error" for r in rows)
     totals = solver_totals(summarise(rows))
     lines = [f"{len(rows)} pairs in {args.output}/results.jsonl ({failed} errors)",
@@ -582,7 +605,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--executor", choices=["local", "dask"], default="local")
     sp.add_argument("--address", help="Dask scheduler, tcp://HOST:PORT (default: a local"
                     " cluster of --jobs workers)")
-    sp.add_argument("-o", "--output", required=True, help="run directory")
+    sp.add_argument("--connect-timeout", type=_positive_float, default=10.0,
+                    help="s to reach the Dask scheduler at --address (default 10)")
+    sp.add_argument("-o", "--output", required=True, help="run directory (one bench at a"
+                    " time; re-run the same command to resume)")
+    sp.add_argument("--force", action="store_true", help="if the run directory holds rows"
+                    " made with another --time-limit or --seed, or from an instance file"
+                    " changed since, move them into RUN/superseded-<time>/ and start over"
+                    " (default: refuse)")
     sp = add("compare", cmd_compare, "one instance, several solvers, one table")
     sp.add_argument("instance")
     sp.add_argument("--solvers", default="baseline,h2h,h2h_plus,heft,cpsat,milp")
