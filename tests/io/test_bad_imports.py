@@ -1,0 +1,116 @@
+"""Bad inputs to ``h2h import`` and ``h2h generate``: one table, one row per case.
+
+Each row: the files to create (name -> text, bytes, or a function writing the file),
+the command line (``{d}`` is the temporary folder), the exit code (1 invalid input,
+2 usage) and a fragment of the one stderr line.  Every row must print exactly one
+line, no traceback, and write no output.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+from helpers import DATA
+
+from h2h_opt.cli import main
+
+GOOD = DATA / "good_small.json"
+RAW = DATA / "maestro" / "raw"
+FC_CSV = RAW / "fc_4096_4096__gemm_nmk.csv"
+
+
+class Row(NamedTuple):
+    files: dict[str, Any]
+    argv: str
+    code: int
+    fragment: str
+
+
+def stg(*task_lines: str, n: int = 2) -> str:
+    return "\n".join([str(n), *task_lines]) + "\n"
+
+
+STG_OK = ("0 0 0", "1 3 1 0", "2 4 1 1", "3 0 1 2")
+IMPORT_STG = "import stg {d}/g.stg --procs 2 -o {d}/out.json"
+
+ROWS: dict[str, Row] = {
+    # ---------------------------------------------------------------- STG
+    "stg_pred_out_of_range": Row({"g.stg": stg("0 0 0", "1 3 1 0", "2 4 1 7", "3 0 1 2")},
+                                 IMPORT_STG, 1, "line 4: task 2: predecessor 7 out of range"),
+    "stg_negative_pred": Row({"g.stg": stg("0 0 0", "1 3 1 0", "2 4 1 -1", "3 0 1 2")},
+                             IMPORT_STG, 1, "line 4: task 2: predecessor -1 out of range"),
+    "stg_absurd_cost": Row({"g.stg": stg("0 0 0", "1 100000000000000000000000 1 0",
+                                         "2 4 1 1", "3 0 1 2")},
+                           IMPORT_STG, 1, "line 3: task 1 cost 100000000000000000000000 out"),
+    "stg_float_cost": Row({"g.stg": stg("0 0 0", "1 1e23 1 0", "2 4 1 1", "3 0 1 2")},
+                          IMPORT_STG, 1, "line 3: '1e23' is not an integer"),
+    "stg_negative_cost": Row({"g.stg": stg("0 0 0", "1 -3 1 0", "2 4 1 1", "3 0 1 2")},
+                             IMPORT_STG, 1, "line 3: task 1 cost -3 out of range"),
+    "stg_duplicate_task": Row({"g.stg": stg("0 0 0", "1 3 1 0", "1 4 1 0", "3 0 1 1")},
+                              IMPORT_STG, 1, "line 4: task 1 already defined on line 3"),
+    "stg_task_id_out_of_range": Row({"g.stg": stg("0 0 0", "1 3 1 0", "9 4 1 1", "3 0 1 2")},
+                                    IMPORT_STG, 1, "line 4: task id 9 out of range 0..3"),
+    "stg_cycle": Row({"g.stg": stg("0 0 0", "1 3 1 2", "2 4 1 1", "3 0 2 1 2")},
+                     IMPORT_STG, 1, "cycle of predecessors 2 -> 1 -> 2"),
+    "stg_self_pred": Row({"g.stg": stg("0 0 0", "1 3 1 1", "2 4 1 1", "3 0 1 2")},
+                         IMPORT_STG, 1, "line 3: task 1 is its own predecessor"),
+    "stg_pred_twice": Row({"g.stg": stg("0 0 0", "1 3 1 0", "2 4 2 1 1", "3 0 1 2")},
+                          IMPORT_STG, 1, "line 4: task 2: predecessor 1 listed twice"),
+    "stg_pred_count": Row({"g.stg": stg("0 0 0", "1 3 2 0", "2 4 1 1", "3 0 1 2")},
+                          IMPORT_STG, 1, "line 3: task 1 declares 2 predecessors, lists 1"),
+    "stg_short_line": Row({"g.stg": stg("0 0 0", "1 3", "2 4 1 1", "3 0 1 2")},
+                          IMPORT_STG, 1, "line 3: expected 'id cost npred pred...'"),
+    "stg_dummy_cost": Row({"g.stg": stg("0 5 0", "1 3 1 0", "2 4 1 1", "3 0 1 2")},
+                          IMPORT_STG, 1, "line 2: dummy task 0 must cost 0"),
+    "stg_missing_lines": Row({"g.stg": stg("0 0 0", "1 3 1 0", "2 4 1 1")},
+                             IMPORT_STG, 1, "expected 4 task lines (0..3), found 3"),
+    "stg_extra_lines": Row({"g.stg": stg(*STG_OK, "4 1 1 3")},
+                           IMPORT_STG, 1, "line 6: more task lines than the 4 announced"),
+    "stg_zero_tasks": Row({"g.stg": "0\n0 0 0\n1 0 1 0\n"},
+                          IMPORT_STG, 1, "line 1: the task count must be >= 1"),
+    "stg_comment_line_numbers": Row({"g.stg": "# head\n2\n\n0 0 0\n1 x 1 0\n2 4 1 1\n3 0 1 2\n"},
+                                    IMPORT_STG, 1, "line 5: 'x' is not an integer"),
+    "stg_binary": Row({"g.stg": b"\xff\xfe\x00"}, IMPORT_STG, 1, "not a UTF-8 text file"),
+    "stg_procs_zero": Row({"g.stg": stg(*STG_OK)},
+                          "import stg {d}/g.stg --procs 0 -o {d}/out.json", 2,
+                          "--procs: expected a positive integer"),
+}
+
+
+def _make(d: Path, files: dict[str, Any]) -> None:
+    for name, content in files.items():
+        path = d / name
+        if callable(content):
+            content(path)
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        elif isinstance(content, Path):
+            shutil.copy(content, path)
+        else:
+            path.write_text(content)
+
+
+@pytest.mark.parametrize("case", sorted(ROWS))
+def test_bad_input_is_one_line(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                               ) -> None:
+    row = ROWS[case]
+    _make(tmp_path, row.files)
+    before = set(tmp_path.rglob("*"))
+    rc = main(row.argv.format(d=tmp_path).split())
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    # argparse's own errors (exit 2) come after its usage block, which is not counted
+    lines = [ln for ln in err.splitlines()
+             if ln.strip() and not ln.startswith(("usage:", " "))]
+    assert len(lines) == 1, err
+    assert row.fragment in lines[0], lines[0]
+    assert rc == row.code, err
+    assert set(tmp_path.rglob("*")) == before  # nothing written
+
+
+def test_the_table_is_large_enough() -> None:
+    assert len(ROWS) >= 15
+
