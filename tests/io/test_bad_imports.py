@@ -35,6 +35,11 @@ def stg(*task_lines: str, n: int = 2) -> str:
 
 STG_OK = ("0 0 0", "1 3 1 0", "2 4 1 1", "3 0 1 2")
 IMPORT_STG = "import stg {d}/g.stg --procs 2 -o {d}/out.json"
+IMPORT_COSTS = f"import costs {{d}}/c.csv --instance {GOOD} -o {{d}}/out.json"
+IMPORT_MAESTRO = (f"import maestro {FC_CSV} --instance {GOOD} --layer-map {{d}}/map.csv"
+                  " --clock-mhz 200 -o {d}/out.json")
+IMPORT_MAESTRO_R = (f"import maestro {{d}}/r.csv --instance {GOOD} --layer-map {{d}}/map.csv"
+                    " --clock-mhz 200 -o {d}/out.json")
 
 ROWS: dict[str, Row] = {
     # ---------------------------------------------------------------- STG
@@ -77,6 +82,69 @@ ROWS: dict[str, Row] = {
     "stg_procs_zero": Row({"g.stg": stg(*STG_OK)},
                           "import stg {d}/g.stg --procs 0 -o {d}/out.json", 2,
                           "--procs: expected a positive integer"),
+    # ---------------------------------------------------------------- cost CSV
+    "costs_duplicate_row": Row({"c.csv": "layer,accelerator,time_s\nA,acc0,1\nB,acc0,2\n"
+                                         "A,acc0,3\n"},
+                               IMPORT_COSTS, 1, "c.csv line 4: layer 'A' on 'acc0' already"
+                                                " given on line 2"),
+    "costs_op_not_run": Row({"c.csv": "layer,accelerator,time_s\nB,acc1,1\n"},
+                            IMPORT_COSTS, 1, "line 2: accelerator 'acc1' does not run op 'fc'"),
+    "costs_unknown_layer": Row({"c.csv": "layer,accelerator,time_s\nZ,acc0,1\n"},
+                               IMPORT_COSTS, 1, "c.csv line 2: unknown layer 'Z'"),
+    "costs_unknown_acc": Row({"c.csv": "layer,accelerator,time_s\nA,accZ,1\n"},
+                             IMPORT_COSTS, 1, "c.csv line 2: unknown accelerator 'accZ'"),
+    "costs_nan": Row({"c.csv": "layer,accelerator,time_s\nA,acc0,nan\n"},
+                     IMPORT_COSTS, 1, "line 2: time_s must be finite and >= 0"),
+    "costs_negative_energy": Row({"c.csv": "layer,accelerator,time_s,energy_j\nA,acc0,1,-2\n"},
+                                 IMPORT_COSTS, 1, "line 2: energy_j must be finite and >= 0"),
+    "costs_text_time": Row({"c.csv": "layer,accelerator,time_s\nA,acc0,fast\n"},
+                           IMPORT_COSTS, 1, "line 2: time_s 'fast' is not a number"),
+    "costs_missing_column": Row({"c.csv": "layer,acc,time_s\nA,acc0,1\n"},
+                                IMPORT_COSTS, 1, "missing column(s) accelerator"),
+    "costs_short_row": Row({"c.csv": "layer,accelerator,time_s\nA\n"},
+                           IMPORT_COSTS, 1, "c.csv line 2: unknown accelerator ''"),
+    "costs_huge_field": Row({"c.csv": "layer,accelerator,time_s\nA,acc0," + "1" * 200_000},
+                            IMPORT_COSTS, 1, "c.csv line 2: malformed CSV (field larger"),
+    "costs_not_utf8": Row({"c.csv": b"layer,accelerator,time_s\n\xff,acc0,1\n"},
+                          IMPORT_COSTS, 1, "c.csv: not a UTF-8 text file"),
+    "costs_missing_layer_cost": Row({"c.csv": "layer,accelerator,time_s\nA,acc0,1\n"},
+                                    IMPORT_COSTS, 1, "c.csv: accelerator 'acc0': table"
+                                                     " cost_model has no time_s for layer 'B'"),
+    # ---------------------------------------------------------------- MAESTRO
+    "maestro_duplicate_map_row": Row(
+        {"map.csv": "maestro_layer,layer,accelerator\nfc_4096_4096,B,acc0\n"
+                    "fc_4096_4096,B,acc0\n"},
+        IMPORT_MAESTRO, 1, "map.csv line 3: layer 'B' on 'acc0' already mapped on line 2"),
+    "maestro_op_not_run": Row({"map.csv": "maestro_layer,layer,accelerator\nfc_4096_4096,B,acc1\n"},
+                              IMPORT_MAESTRO, 1, "line 2: accelerator 'acc1' does not run op 'fc'"),
+    "maestro_short_map_row": Row({"map.csv": "maestro_layer,layer,accelerator\nfc_4096_4096\n"},
+                                 IMPORT_MAESTRO, 1, "map.csv line 2: unknown layer ''"),
+    "maestro_long_map_row": Row({"map.csv": "maestro_layer,layer,accelerator\nx,B,acc0,9\n"},
+                                IMPORT_MAESTRO, 1, "map.csv line 2: 4 fields, the header has 3"),
+    "maestro_empty_map": Row({"map.csv": "maestro_layer,layer,accelerator\n"},
+                             IMPORT_MAESTRO, 1, "map.csv: the layer map has no rows"),
+    "maestro_no_match": Row({"map.csv": "maestro_layer,layer,accelerator\nnope,B,acc0\n"},
+                            IMPORT_MAESTRO, 1, "line 2: 0 MAESTRO rows match 'nope'"),
+    "maestro_short_result_row": Row(
+        {"map.csv": "maestro_layer,layer,accelerator\nfc,B,acc0\n",
+         "r.csv": "Neural Network Name, Layer Number, NumPEs, Runtime (Cycles),"
+                  " Activity count-based Energy (nJ)\nnet,fc,256\n"},
+        IMPORT_MAESTRO_R, 1, "r.csv line 2: 3 fields, the header has 5"),
+    "maestro_negative_cycles": Row(
+        {"map.csv": "maestro_layer,layer,accelerator\nfc,B,acc0\n",
+         "r.csv": "Neural Network Name, Layer Number, NumPEs, Runtime (Cycles),"
+                  " Activity count-based Energy (nJ)\nnet,fc,256,-5,1\n"},
+        IMPORT_MAESTRO_R, 1, "r.csv line 2: Runtime (Cycles) must be finite and >= 0"),
+    "maestro_nan_energy": Row(
+        {"map.csv": "maestro_layer,layer,accelerator\nfc,B,acc0\n",
+         "r.csv": "Neural Network Name, Layer Number, NumPEs, Runtime (Cycles),"
+                  " Activity count-based Energy (nJ)\nnet,fc,256,5,nan\n"},
+        IMPORT_MAESTRO_R, 1, "r.csv line 2: energy must be finite and >= 0"),
+    "maestro_huge_field": Row({"map.csv": "maestro_layer,layer,accelerator\n" + "x" * 200_000},
+                              IMPORT_MAESTRO, 1, "map.csv: malformed CSV (field larger"),
+    "maestro_clock_zero": Row({"map.csv": "maestro_layer,layer,accelerator\nfc_4096_4096,B,acc0\n"},
+                              IMPORT_MAESTRO.replace("200", "0"), 2,
+                              "--clock-mhz: expected a positive number"),
 }
 
 
@@ -112,5 +180,5 @@ def test_bad_input_is_one_line(case: str, tmp_path: Path, capsys: pytest.Capture
 
 
 def test_the_table_is_large_enough() -> None:
-    assert len(ROWS) >= 15
+    assert len(ROWS) >= 30
 
