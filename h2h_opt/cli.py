@@ -89,7 +89,8 @@ def _zoo_info(args: argparse.Namespace) -> int:
         lines.append(f"  {name:<14} {t['dataflow']:<18} {t['pes']:>5} PEs"
                      f" {t['clock_mhz']:>4} MHz  ops={','.join(t['ops'])}")
     lines.append("host bandwidths (GB/s): " + ", ".join(f"{b:g}" for b in doc["bandwidths_gbps"]))
-    lines.append("suites (h2h generate SUITE): " + ", ".join(doc["suites"]))
+    lines.append("suites (h2h generate SUITE [--param KEY=VALUE ...]):")
+    lines += [f"  {name:<10} {text}" for name, text in doc["suites"].items()]
     _emit(args, doc, "\n".join(lines))
     return EXIT_OK
 
@@ -325,11 +326,33 @@ def cmd_import_costs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _parse_params(items: list[str]) -> dict[str, Any]:
+    """``--param KEY=VALUE`` pairs: VALUE is JSON (``2``, ``0.5``, ``[100,1000]``), else a
+    string; a key given twice is refused."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--param expects KEY=VALUE, got {item!r}")
+        if key in out:
+            raise UsageError(f"--param {key} given twice")
+        try:
+            out[key] = json.loads(raw, parse_constant=str)  # NaN, Infinity: refused later
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from .library.suites import SUITES, write_suite
 
     if args.suite not in SUITES:
         raise UsageError(f"unknown suite {args.suite!r} (available: {', '.join(SUITES)})")
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise UsageError(f"-o {args.output}: exists and is not a directory")
 
     def show(k: int, total: int, name: str) -> None:
         if not args.json:
@@ -337,7 +360,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     try:
         files = write_suite(args.suite, args.output, args.seed,
-                            _parse_options(args.param or []), progress=show)
+                            _parse_params(args.param or []), progress=show)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     num_sched = sum(f.endswith(".schedule.json") for f in files)
@@ -470,6 +493,17 @@ def _positive(kind: type) -> Any:
 _positive_int, _positive_float = _positive(int), _positive(float)
 
 
+def _nonneg_int(text: str) -> int:
+    """argparse type: an integer >= 0 (a seed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -567,10 +601,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("suite", help="examples (the SPEC §8 reference instances), paper,"
                     " small, random, scale")
     sp.add_argument("-o", "--output", required=True, help="output directory")
-    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--seed", type=_nonneg_int, default=0)
     sp.add_argument("--param", action="append", metavar="KEY=VALUE",
-                    help="suite parameter (random: layers, accs, models, width,"
-                    " edge_density, ccr, heterogeneity, comm, count)")
+                    help="suite parameter, VALUE in JSON (random: layers, accs, models,"
+                    " width, edge_density, ccr, heterogeneity, comm, count; small: count;"
+                    " scale: sizes=[100,1000] or layers=N, accs, models; examples and"
+                    " paper: none)")
     sp = add("bench", cmd_bench, "run every (instance, solver) pair of a set, resumably")
     sp.add_argument("set", nargs="+", help="instance files or directories")
     sp.add_argument("--solvers", default="baseline,h2h,heft",

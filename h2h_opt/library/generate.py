@@ -48,7 +48,8 @@ def random_layered(
         non-first-level layer has at least one predecessor in the level above).
     ccr:
         Communication-to-computation ratio: mean edge transfer time over the host
-        link (``d/B``) divided by mean compute time.  Sets the bandwidths.
+        link (``d/B``) divided by mean compute time.  Sets the bandwidths; 0 gives
+        unlimited bandwidth (no transfer time).
     heterogeneity:
         Spread of per-(op, accelerator) speed factors (log-normal sigma) and of
         bandwidths; 0 gives identical accelerators.
@@ -57,8 +58,17 @@ def random_layered(
     capacity_fraction:
         Each accelerator's weight memory as a fraction of total weights / accs.
     """
-    if num_layers < 1 or num_accs < 1 or num_models < 1:
-        raise ValueError("num_layers, num_accs and num_models must be positive")
+    for key, val in (("num_layers", num_layers), ("num_accs", num_accs),
+                     ("num_models", num_models), ("width", 1 if width is None else width)):
+        if isinstance(val, bool) or not isinstance(val, int) or val < 1:
+            raise ValueError(f"{key} must be a positive integer, got {val!r}")
+    for key, x, lo, hi in (("edge_density", edge_density, 0.0, 1.0), ("ccr", ccr, 0.0, math.inf),
+                           ("heterogeneity", heterogeneity, 0.0, math.inf),
+                           ("op_coverage", op_coverage, 0.0, 1.0),
+                           ("capacity_fraction", capacity_fraction, 0.0, math.inf)):
+        if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x) \
+                or not lo <= x <= hi:
+            raise ValueError(f"{key} must be a finite number in [{lo:g}, {hi:g}], got {x!r}")
     rng = np.random.default_rng(seed)
     num_models = min(num_models, num_layers)
     sizes = [num_layers // num_models + (1 if i < num_layers % num_models else 0)

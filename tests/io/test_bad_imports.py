@@ -35,6 +35,8 @@ def stg(*task_lines: str, n: int = 2) -> str:
 
 STG_OK = ("0 0 0", "1 3 1 0", "2 4 1 1", "3 0 1 2")
 IMPORT_STG = "import stg {d}/g.stg --procs 2 -o {d}/out.json"
+GEN_BARE = "generate random -o {d}/set"
+GEN_RANDOM = "generate random -o {d}/set --param layers=6 --param count=1"
 IMPORT_COSTS = f"import costs {{d}}/c.csv --instance {GOOD} -o {{d}}/out.json"
 IMPORT_MAESTRO = (f"import maestro {FC_CSV} --instance {GOOD} --layer-map {{d}}/map.csv"
                   " --clock-mhz 200 -o {d}/out.json")
@@ -145,6 +147,60 @@ ROWS: dict[str, Row] = {
     "maestro_clock_zero": Row({"map.csv": "maestro_layer,layer,accelerator\nfc_4096_4096,B,acc0\n"},
                               IMPORT_MAESTRO.replace("200", "0"), 2,
                               "--clock-mhz: expected a positive number"),
+    # ---------------------------------------------------------------- generate
+    "gen_ccr_zero": Row({}, GEN_RANDOM + " --param ccr=0", 2,
+                        "random suite parameter ccr: must be finite and > 0, got 0.0"),
+    "gen_ccr_negative": Row({}, GEN_RANDOM + " --param ccr=-1", 2, "parameter ccr: must be"),
+    "gen_ccr_infinite": Row({}, GEN_RANDOM + " --param ccr=1e999", 2,
+                            "parameter ccr: must be finite and > 0, got inf"),
+    "gen_ccr_nan": Row({}, GEN_RANDOM + " --param ccr=NaN", 2,
+                       "parameter ccr: expected float, got 'NaN'"),
+    "gen_edge_density_above_1": Row({}, GEN_RANDOM + " --param edge_density=1.5", 2,
+                                    "parameter edge_density: must be finite and in [0, 1]"),
+    "gen_edge_density_negative": Row({}, GEN_RANDOM + " --param edge_density=-0.1", 2,
+                                     "parameter edge_density: must be finite and in [0, 1]"),
+    "gen_count_zero": Row({}, GEN_BARE + " --param count=0", 2,
+                          "random suite parameter count: must be in 1..10000, got 0"),
+    "gen_layers_fraction": Row({}, GEN_BARE + " --param layers=2.5", 2,
+                               "random suite parameter layers: expected int, got 2.5"),
+    "gen_layers_text": Row({}, GEN_BARE + " --param layers=abc", 2,
+                           "random suite parameter layers: expected int, got 'abc'"),
+    "gen_layers_bool": Row({}, GEN_BARE + " --param layers=true", 2,
+                           "random suite parameter layers: expected int, got True"),
+    "gen_layers_huge": Row({}, GEN_BARE + " --param layers=1e9", 2,
+                           "parameter layers: must be in 1..100000"),
+    "gen_heterogeneity_negative": Row({}, GEN_RANDOM + " --param heterogeneity=-1", 2,
+                                      "parameter heterogeneity: must be finite and >= 0"),
+    "gen_width_zero": Row({}, GEN_RANDOM + " --param width=0", 2,
+                          "random suite parameter width: must be in 1..100000, got 0"),
+    "gen_models_above_layers": Row({}, GEN_BARE + " --param layers=3 --param models=5", 2,
+                                   "parameter models: must be in 1..3, got 5"),
+    "gen_comm_unknown": Row({}, GEN_RANDOM + " --param comm=wifi", 2,
+                            "parameter comm: must be host or p2p, got 'wifi'"),
+    "gen_unknown_param": Row({}, GEN_RANDOM + " --param num_layers=5", 2,
+                             "unknown parameter(s) num_layers (known: count, layers, accs"),
+    "gen_param_not_key_value": Row({}, GEN_RANDOM + " --param layers", 2,
+                                   "--param expects KEY=VALUE, got 'layers'"),
+    "gen_param_twice": Row({}, GEN_RANDOM + " --param layers=5 --param layers=6", 2,
+                           "--param layers given twice"),
+    "gen_paper_param": Row({}, "generate paper -o {d}/set --param layers=5", 2,
+                           "paper suite takes no --param (got layers)"),
+    "gen_examples_param": Row({}, "generate examples -o {d}/set --param count=1", 2,
+                              "examples suite takes no --param (got count)"),
+    "gen_small_unknown": Row({}, "generate small -o {d}/set --param layers=5", 2,
+                             "small suite: unknown parameter(s) layers (known: count)"),
+    "gen_scale_sizes_not_list": Row({}, "generate scale -o {d}/set --param sizes=100", 2,
+                                    "scale suite parameter sizes: expected a non-empty list"),
+    "gen_scale_sizes_bad_item": Row({}, "generate scale -o {d}/set --param sizes=[10,0.5]", 2,
+                                    "scale suite parameter sizes[1]: expected int, got 0.5"),
+    "gen_scale_sizes_repeated": Row({}, "generate scale -o {d}/set --param sizes=[10,10]", 2,
+                                    "parameter sizes: repeated size"),
+    "gen_scale_both": Row({}, "generate scale -o {d}/set --param sizes=[10] --param layers=5",
+                          2, "scale suite: give sizes or layers, not both"),
+    "gen_negative_seed": Row({}, GEN_RANDOM + " --seed -1", 2,
+                             "--seed: expected a non-negative integer"),
+    "gen_output_is_a_file": Row({"set": "x"}, GEN_RANDOM, 2,
+                                "exists and is not a directory"),
 }
 
 
