@@ -300,6 +300,24 @@ def cmd_import_maestro(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _input_shapes(items: list[str]) -> dict[str, tuple[int, ...]]:
+    """``--input-shape NAME=1,3,224,224`` pairs (each input at most once)."""
+    out: dict[str, tuple[int, ...]] = {}
+    for item in items:
+        name, sep, raw = item.rpartition("=")
+        try:
+            dims = tuple(int(x) for x in raw.split(","))
+        except ValueError:
+            dims = ()
+        if not sep or not name or not dims or min(dims) < 1:
+            raise UsageError(f"--input-shape expects NAME=D0,D1,... with positive integers,"
+                             f" got {item!r}")
+        if name in out:
+            raise UsageError(f"--input-shape {name} given twice")
+        out[name] = dims
+    return out
+
+
 def cmd_import_onnx(args: argparse.Namespace) -> int:
     from .io.onnx import read_onnx
     from .library.zoo import system_preset
@@ -308,7 +326,8 @@ def cmd_import_onnx(args: argparse.Namespace) -> int:
         system = system_preset(args.system, args.bandwidth)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    inst = read_onnx(args.model, system, element_bytes=args.element_bytes)
+    inst = read_onnx(args.model, system, element_bytes=args.element_bytes,
+                     input_shapes=_input_shapes(args.input_shape or []))
     write_instance(inst, args.output)
     ops: dict[str, int] = {}
     for layer in inst.workload.layers:
@@ -586,8 +605,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_import_onnx)
     sp.add_argument("model")
     sp.add_argument("--system", default="hetero4", help="system preset (h2h systems)")
-    sp.add_argument("--bandwidth", type=float, default=1.25, help="host link GB/s")
-    sp.add_argument("--element-bytes", type=int, default=1)
+    sp.add_argument("--bandwidth", type=_positive_float, default=1.25,
+                    help="host link GB/s (finite, > 0)")
+    sp.add_argument("--element-bytes", type=_positive_int, default=1)
+    sp.add_argument("--input-shape", action="append", metavar="NAME=D0,D1,...",
+                    help="the shape of a model input with symbolic dimensions, e.g."
+                    " x=1,3,224,224 (once per such input)")
     sp.add_argument("-o", "--output", required=True)
     sp.add_argument("--json", action="store_true")
     sp = isub.add_parser("costs", help="cost-table CSV (layer,accelerator,time_s[,energy_j])")

@@ -9,6 +9,7 @@ line, no traceback, and write no output.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -29,6 +30,41 @@ class Row(NamedTuple):
     fragment: str
 
 
+def onnx_model(x_dims: list[Any], *, op: str = "Conv", group: int = 1, reshape: bool = False,
+               extra_inputs: tuple[tuple[str, Any, list[Any]], ...] = ()
+               ) -> Callable[[Path], None]:
+    """A writer of a small ONNX model: input ``x`` of ``x_dims`` (names are symbolic),
+    one ``op`` node (a Conv 3->4 channels, 3x3, by default), then a Relu."""
+    def write(path: Path) -> None:
+        import numpy as np
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+
+        inits = [numpy_helper.from_array(np.zeros((4, 3 // group, 3, 3), np.float32), "w")]
+        src = "x"
+        nodes = []
+        if reshape:  # a shape only known at run time
+            nodes.append(helper.make_node("Reshape", ["x", "s"], ["xr"], name="reshape"))
+            src = "xr"
+        if op == "Conv":
+            nodes.append(helper.make_node("Conv", [src, "w"], ["c"], name="conv",
+                                          kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=group))
+        elif op == "LSTM":
+            nodes = [helper.make_node("LSTM", ["x", "W", "R"], ["c"], name="lstm")]
+            inits = [numpy_helper.from_array(np.zeros((1, 16, 8), np.float32), "W"),
+                     numpy_helper.from_array(np.zeros((1, 16, 4), np.float32), "R")]
+        else:
+            nodes.append(helper.make_node(op, [src], ["c"], name="odd"))
+        nodes.append(helper.make_node("Relu", ["c"], ["y"], name="relu"))
+        inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_dims)]
+        inputs += [helper.make_tensor_value_info(n, t, d) for n, t, d in extra_inputs]
+        graph = helper.make_graph(nodes, "g", inputs,
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                                  inits)
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return write
+
+
 def stg(*task_lines: str, n: int = 2) -> str:
     return "\n".join([str(n), *task_lines]) + "\n"
 
@@ -37,6 +73,9 @@ STG_OK = ("0 0 0", "1 3 1 0", "2 4 1 1", "3 0 1 2")
 IMPORT_STG = "import stg {d}/g.stg --procs 2 -o {d}/out.json"
 GEN_BARE = "generate random -o {d}/set"
 GEN_RANDOM = "generate random -o {d}/set --param layers=6 --param count=1"
+IMPORT_ONNX = "import onnx {d}/m.onnx -o {d}/out.json"
+CONV = onnx_model([1, 3, 8, 8])
+CONV_NHW = onnx_model(["N", 3, "H", "W"])
 IMPORT_COSTS = f"import costs {{d}}/c.csv --instance {GOOD} -o {{d}}/out.json"
 IMPORT_MAESTRO = (f"import maestro {FC_CSV} --instance {GOOD} --layer-map {{d}}/map.csv"
                   " --clock-mhz 200 -o {d}/out.json")
@@ -201,6 +240,56 @@ ROWS: dict[str, Row] = {
                              "--seed: expected a non-negative integer"),
     "gen_output_is_a_file": Row({"set": "x"}, GEN_RANDOM, 2,
                                 "exists and is not a directory"),
+    # ---------------------------------------------------------------- ONNX
+    "onnx_symbolic_spatial": Row({"m.onnx": onnx_model([1, 3, "H", "W"])}, IMPORT_ONNX, 1,
+                                 "input 'x' has symbolic dimension(s) 2, 3 (shape [1, 3, H,"
+                                 " W]): fix them with --input-shape x=1,3,H,W"),
+    "onnx_symbolic_batch": Row({"m.onnx": onnx_model(["batch", 3, 8, 8])}, IMPORT_ONNX, 1,
+                               "input 'x' has symbolic dimension(s) 0"),
+    "onnx_unknown_dim": Row({"m.onnx": onnx_model([1, 3, None, 8])}, IMPORT_ONNX, 1,
+                            "input 'x' has symbolic dimension(s) 2"),
+    "onnx_override_unknown_input": Row({"m.onnx": CONV_NHW},
+                                       IMPORT_ONNX + " --input-shape y=1,3,8,8", 1,
+                                       "--input-shape y: no model input of that name"
+                                       " (inputs: x)"),
+    "onnx_override_rank": Row({"m.onnx": CONV_NHW}, IMPORT_ONNX + " --input-shape x=1,3,8", 1,
+                              "--input-shape x: 3 dimensions, the model's input has 4"),
+    "onnx_override_conflict": Row({"m.onnx": CONV_NHW},
+                                  IMPORT_ONNX + " --input-shape x=1,4,8,8", 1,
+                                  "--input-shape x: dimension 1 is 3 in the model, not 4"),
+    "onnx_override_syntax": Row({"m.onnx": CONV_NHW}, IMPORT_ONNX + " --input-shape x=1,a", 2,
+                                "--input-shape expects NAME=D0,D1,... with positive integers"),
+    "onnx_override_zero": Row({"m.onnx": CONV_NHW}, IMPORT_ONNX + " --input-shape x=1,3,0,8",
+                              2, "--input-shape expects NAME=D0,D1,..."),
+    "onnx_override_twice": Row({"m.onnx": CONV_NHW}, IMPORT_ONNX
+                               + " --input-shape x=1,3,8,8 --input-shape x=1,3,9,9", 2,
+                               "--input-shape x given twice"),
+    "onnx_unknown_after_inference": Row(
+        {"m.onnx": onnx_model([1, 3, 8, 8], reshape=True,
+                              extra_inputs=(("s", 7, [4]),))},  # 7 = INT64
+        IMPORT_ONNX, 1, "node 'conv': tensor 'c' has an unknown dimension after shape"),
+    "onnx_bandwidth_zero": Row({"m.onnx": CONV}, IMPORT_ONNX + " --bandwidth 0", 2,
+                               "--bandwidth: expected a positive number, got '0'"),
+    "onnx_bandwidth_negative": Row({"m.onnx": CONV}, IMPORT_ONNX + " --bandwidth=-1", 2,
+                                   "--bandwidth: expected a positive number, got '-1'"),
+    "onnx_bandwidth_nan": Row({"m.onnx": CONV}, IMPORT_ONNX + " --bandwidth nan", 2,
+                              "--bandwidth: expected a positive number, got 'nan'"),
+    "onnx_bandwidth_inf": Row({"m.onnx": CONV}, IMPORT_ONNX + " --bandwidth inf", 2,
+                              "--bandwidth: expected a positive number, got 'inf'"),
+    "onnx_element_bytes_zero": Row({"m.onnx": CONV}, IMPORT_ONNX + " --element-bytes 0", 2,
+                                   "--element-bytes: expected a positive integer"),
+    "onnx_unknown_system": Row({"m.onnx": CONV}, IMPORT_ONNX + " --system nope", 2,
+                               "unknown system 'nope'"),
+    "onnx_unsupported_op": Row({"m.onnx": onnx_model([1, 3, 8, 8], op="Hardmax")},
+                               IMPORT_ONNX, 1, "node 'odd': op 'Hardmax' is not supported"),
+    "onnx_grouped_conv": Row({"m.onnx": onnx_model([1, 3, 8, 8], group=3)}, IMPORT_ONNX, 1,
+                             "node 'conv': grouped convolution with 3 groups, 3 in and 4"
+                             " out channels"),
+    "onnx_lstm_without_hidden_size": Row({"m.onnx": onnx_model([5, 1, 8], op="LSTM")},
+                                         IMPORT_ONNX, 1, "node 'lstm'"),
+    "onnx_not_a_model": Row({"m.onnx": b"\x00\x01 not a protobuf \xff"}, IMPORT_ONNX, 1,
+                            "not a readable ONNX model"),
+    "onnx_missing_file": Row({}, IMPORT_ONNX, 1, "m.onnx: not a readable ONNX model"),
 }
 
 
@@ -238,3 +327,15 @@ def test_bad_input_is_one_line(case: str, tmp_path: Path, capsys: pytest.Capture
 def test_the_table_is_large_enough() -> None:
     assert len(ROWS) >= 30
 
+
+
+def test_input_shape_override_fixes_symbolic_dimensions(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    from h2h_opt.io import read_instance
+
+    CONV_NHW(tmp_path / "m.onnx")
+    out = tmp_path / "out.json"
+    assert main(["import", "onnx", str(tmp_path / "m.onnx"), "-o", str(out),
+                 "--input-shape", "x=1,3,16,12"]) == 0
+    (conv,) = read_instance(out).workload.layers
+    assert dict(conv.shape) == {"M": 4, "N": 3, "R": 16, "C": 12, "K": 3, "S": 1, "P": 1}
