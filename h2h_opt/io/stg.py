@@ -6,13 +6,12 @@ from pathlib import Path
 
 from ..model import Accelerator, Edge, Instance, Layer, ModelError, Options, System, Workload
 from .files import InputError, read_text
+from .task_graph import MAX_TASK_COST
 
 __all__ = ["STG_MAX_COST", "parse_stg", "read_stg"]
 
-#: The largest task cost accepted (time units = ticks, ``tick_s = 1``).  The Standard
-#: Task Graph Set's costs are below 1000; 10^9 per task keeps every sum of costs of a
-#: graph of up to a million tasks far inside the exact solvers' 64-bit integer ticks.
-STG_MAX_COST = 10**9
+#: The largest task cost accepted (:data:`h2h_opt.io.task_graph.MAX_TASK_COST`, 10^9).
+STG_MAX_COST = MAX_TASK_COST
 
 
 def _ints(row: list[str], line: int) -> list[int]:

@@ -8,7 +8,12 @@ import math
 from ..model import Accelerator, Edge, Instance, Layer, Links, Options, System, Workload
 from .files import InputError
 
-__all__ = ["task_graph_instance"]
+__all__ = ["MAX_TASK_COST", "task_graph_instance"]
+
+#: The largest task cost or edge delay a task-graph file (STG, GXL) may give, in its time
+#: units (``tick_s = 1``).  Benchmark sets use costs below 1000; 10^9 per task keeps any
+#: sum over a graph of up to a million tasks far inside the exact solvers' 64-bit ticks.
+MAX_TASK_COST = 10**9
 
 
 def task_graph_instance(name: str, costs: dict[str, float],

@@ -65,6 +65,16 @@ def onnx_model(x_dims: list[Any], *, op: str = "Conv", group: int = 1, reshape: 
     return write
 
 
+def gxl(nodes: dict[str, str], edges: list[tuple[str | None, str | None, str]]) -> str:
+    """A GXL graph: node id -> Weight text, edges (from, to, Weight text)."""
+    def w(x: str) -> str:
+        return f"<attr name='Weight'><int>{x}</int></attr>"
+    ns = "".join(f"<node id='{k}'>{w(x)}</node>" for k, x in nodes.items())
+    es = "".join("<edge" + (f" from='{u}'" if u else "") + (f" to='{v}'" if v else "")
+                 + f">{w(x)}</edge>" for u, v, x in edges)
+    return f"<gxl><graph>{ns}{es}</graph></gxl>"
+
+
 def stg(*task_lines: str, n: int = 2) -> str:
     return "\n".join([str(n), *task_lines]) + "\n"
 
@@ -76,6 +86,8 @@ GEN_RANDOM = "generate random -o {d}/set --param layers=6 --param count=1"
 IMPORT_ONNX = "import onnx {d}/m.onnx -o {d}/out.json"
 CONV = onnx_model([1, 3, 8, 8])
 CONV_NHW = onnx_model(["N", 3, "H", "W"])
+IMPORT_GXL = "import gxl {d}/g.gxl --procs 2 -o {d}/out.json"
+AB = {"a": "2", "b": "3"}
 IMPORT_COSTS = f"import costs {{d}}/c.csv --instance {GOOD} -o {{d}}/out.json"
 IMPORT_MAESTRO = (f"import maestro {FC_CSV} --instance {GOOD} --layer-map {{d}}/map.csv"
                   " --clock-mhz 200 -o {d}/out.json")
@@ -290,6 +302,33 @@ ROWS: dict[str, Row] = {
     "onnx_not_a_model": Row({"m.onnx": b"\x00\x01 not a protobuf \xff"}, IMPORT_ONNX, 1,
                             "not a readable ONNX model"),
     "onnx_missing_file": Row({}, IMPORT_ONNX, 1, "m.onnx: not a readable ONNX model"),
+    # ---------------------------------------------------------------- GXL
+    "gxl_absurd_node_weight": Row({"g.gxl": gxl({"a": "1e23"}, [])}, IMPORT_GXL, 1,
+                                  "GXL node 'a': weight must be in 0..1e+09, got '1e23'"),
+    "gxl_absurd_edge_weight": Row({"g.gxl": gxl(AB, [("a", "b", "1e23")])}, IMPORT_GXL, 1,
+                                  "GXL edge 'a'->'b': weight must be in 0..1e+09"),
+    "gxl_negative_weight": Row({"g.gxl": gxl({"a": "-1"}, [])}, IMPORT_GXL, 1,
+                               "GXL node 'a': weight must be in 0..1e+09, got '-1'"),
+    "gxl_infinite_weight": Row({"g.gxl": gxl({"a": "inf"}, [])}, IMPORT_GXL, 1,
+                               "GXL node 'a': weight must be in 0..1e+09, got 'inf'"),
+    "gxl_edge_without_to": Row({"g.gxl": gxl(AB, [("a", None, "1")])}, IMPORT_GXL, 1,
+                               "GXL: an <edge> without to"),
+    "gxl_edge_unknown_node": Row({"g.gxl": gxl(AB, [("a", "z", "1")])}, IMPORT_GXL, 1,
+                                 "GXL edge 'a'->'z': unknown node 'z'"),
+    "gxl_duplicate_node": Row({"g.gxl": gxl(AB, []).replace("<node id='b'", "<node id='a'")},
+                              IMPORT_GXL, 1, "GXL: node 'a' appears twice"),
+    "gxl_duplicate_edge": Row({"g.gxl": gxl(AB, [("a", "b", "1"), ("a", "b", "2")])},
+                              IMPORT_GXL, 1, "edge a->b: duplicate edge"),
+    "gxl_cycle": Row({"g.gxl": gxl(AB, [("a", "b", "1"), ("b", "a", "1")])}, IMPORT_GXL, 1,
+                     "cycle"),
+    "gxl_self_loop": Row({"g.gxl": gxl(AB, [("a", "a", "1")])}, IMPORT_GXL, 1, "self-loop"),
+    "gxl_no_nodes": Row({"g.gxl": "<gxl><graph/></gxl>"}, IMPORT_GXL, 1,
+                        "GXL: the graph has no nodes"),
+    "gxl_not_xml": Row({"g.gxl": "<gxl><graph>"}, IMPORT_GXL, 1, "not well-formed XML"),
+    "gxl_not_utf8": Row({"g.gxl": b"<gxl>\xff</gxl>"}, IMPORT_GXL, 1, "not a UTF-8 text file"),
+    "gxl_procs_negative": Row({"g.gxl": gxl(AB, [])},
+                              "import gxl {d}/g.gxl --procs=-2 -o {d}/out.json", 2,
+                              "--procs: expected a positive integer"),
 }
 
 
