@@ -271,8 +271,21 @@ def cmd_solve(args: argparse.Namespace) -> int:
     return EXIT_OK if res.has_solution else EXIT_INVALID
 
 
+def _write_imported(inst: Any, path: str) -> None:
+    """Write an imported instance: an existing directory is a usage error, a failed
+    write one line (exit 1), never a traceback."""
+    from pathlib import Path
+
+    if Path(path).is_dir():
+        raise UsageError(f"-o {path}: is a directory (give a file name)")
+    try:
+        write_instance(inst, path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
 def _write_task_graph(args: argparse.Namespace, inst: Any, note: str) -> int:
-    write_instance(inst, args.output)
+    _write_imported(inst, args.output)
     _emit(args, {"output": str(args.output), "layers": inst.num_layers,
                  "accelerators": inst.num_accs},
           f"wrote {args.output}: {inst.num_layers} tasks, {len(inst.workload.edges)} edges,"
@@ -280,13 +293,24 @@ def _write_task_graph(args: argparse.Namespace, inst: Any, note: str) -> int:
     return EXIT_OK
 
 
+def _check_procs(procs: int) -> None:
+    from .io.task_graph import check_procs
+
+    try:
+        check_procs(procs)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_import_stg(args: argparse.Namespace) -> int:
+    _check_procs(args.procs)
     return _write_task_graph(args, read_stg(args.file, args.procs), "")
 
 
 def cmd_import_gxl(args: argparse.Namespace) -> int:
     from .io import read_gxl
 
+    _check_procs(args.procs)
     return _write_task_graph(args, read_gxl(args.file, args.procs),
                              " (p2p, uniform delays)")
 
@@ -295,7 +319,7 @@ def cmd_import_maestro(args: argparse.Namespace) -> int:
     from .io import read_maestro
 
     inst = read_maestro(read_instance(args.instance), args.csv, args.layer_map, args.clock_mhz)
-    write_instance(inst, args.output)
+    _write_imported(inst, args.output)
     _emit(args, {"output": str(args.output)}, f"wrote {args.output}")
     return EXIT_OK
 
@@ -328,7 +352,7 @@ def cmd_import_onnx(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     inst = read_onnx(args.model, system, element_bytes=args.element_bytes,
                      input_shapes=_input_shapes(args.input_shape or []))
-    write_instance(inst, args.output)
+    _write_imported(inst, args.output)
     ops: dict[str, int] = {}
     for layer in inst.workload.layers:
         ops[layer.op] = ops.get(layer.op, 0) + 1
@@ -340,7 +364,7 @@ def cmd_import_onnx(args: argparse.Namespace) -> int:
 
 def cmd_import_costs(args: argparse.Namespace) -> int:
     inst = import_cost_csv(read_instance(args.instance), args.csv)
-    write_instance(inst, args.output)
+    _write_imported(inst, args.output)
     _emit(args, {"output": str(args.output)}, f"wrote {args.output}")
     return EXIT_OK
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..model import Accelerator, Edge, Instance, Layer, ModelError, Options, System, Workload
 from .files import InputError, read_text
-from .task_graph import MAX_TASK_COST
+from .task_graph import MAX_TASK_COST, check_procs
 
 __all__ = ["STG_MAX_COST", "parse_stg", "read_stg"]
 
@@ -37,8 +37,7 @@ def parse_stg(text: str, procs: int, name: str = "stg") -> Instance:
     (other than the task itself), listed once, and no cycle.  Lines starting with ``#``
     are comments; anything after the task lines must be a comment.
     """
-    if isinstance(procs, bool) or not isinstance(procs, int) or procs < 1:
-        raise InputError(f"procs must be a positive integer, got {procs!r}")
+    check_procs(procs)
     lines = [(no, ln.split()) for no, ln in enumerate(text.splitlines(), start=1)
              if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:

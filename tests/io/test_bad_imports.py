@@ -329,12 +329,27 @@ ROWS: dict[str, Row] = {
     "gxl_procs_negative": Row({"g.gxl": gxl(AB, [])},
                               "import gxl {d}/g.gxl --procs=-2 -o {d}/out.json", 2,
                               "--procs: expected a positive integer"),
+    # ---------------------------------------------------------------- outputs, sizes
+    "stg_procs_huge": Row({"g.stg": stg(*STG_OK)},
+                          "import stg {d}/g.stg --procs 1000000000 -o {d}/out.json", 2,
+                          "--procs must be an integer in 1..1024, got 1000000000"),
+    "gxl_procs_huge": Row({"g.gxl": gxl(AB, [])},
+                          "import gxl {d}/g.gxl --procs 5000 -o {d}/out.json", 2,
+                          "--procs must be an integer in 1..1024, got 5000"),
+    "stg_output_is_a_directory": Row({"g.stg": stg(*STG_OK), "o/keep": "x"},
+                                     "import stg {d}/g.stg --procs 2 -o {d}/o", 2,
+                                     "o: is a directory (give a file name)"),
+    "costs_output_is_a_directory": Row({"c.csv": "layer,accelerator,time_s\nA,acc0,1\n"
+                                                 "B,acc0,1\n", "o/keep": "x"},
+                                       f"import costs {{d}}/c.csv --instance {GOOD} -o {{d}}/o",
+                                       2, "o: is a directory"),
 }
 
 
 def _make(d: Path, files: dict[str, Any]) -> None:
     for name, content in files.items():
         path = d / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         if callable(content):
             content(path)
         elif isinstance(content, bytes):
