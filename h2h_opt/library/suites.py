@@ -17,8 +17,8 @@
 
 Parameters are checked before anything is written, with their ``--param`` names:
 integers integral and within ``1..MAX_LAYERS`` (layers, width), ``MAX_ACCS``,
-``MAX_COUNT``; ``0 <= edge_density <= 1``; ``ccr > 0``; ``heterogeneity >= 0``, all
-finite; unknown names refused with the known ones; ``examples`` and ``paper`` take none.
+``MAX_COUNT``; ``0 <= edge_density <= 1``; ``0 < ccr <= 1e6``; ``0 <= heterogeneity <=
+4``, all finite; unknown names refused with the known ones; ``examples`` and ``paper`` take none.
 
 Every set is written with a ``MANIFEST.json``: generator, parameters, seed, package
 version and the files (instances, then any schedules that come with them).  The same
@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 from ..model import Instance
 from ..schedule import Schedule
 from ..timing import asap
-from .generate import random_layered
+from .generate import MAX_CCR, MAX_HETEROGENEITY, random_layered
 
 __all__ = ["SUITES", "Suite", "serial_schedule", "suite_instances", "write_suite"]
 
@@ -95,7 +95,7 @@ def _float(suite: str, key: str, value: Any, lo: float, hi: float = math.inf, *,
     value = float(value)
     if not math.isfinite(value) or value < lo or open_lo and value == lo or value > hi:
         rng = (f"{'> ' if open_lo else '>= '}{lo:g}" if hi == math.inf else
-               f"in [{lo:g}, {hi:g}]")
+               f"in {'(' if open_lo else '['}{lo:g}, {hi:g}]")
         raise ValueError(f"{suite} suite parameter {key}: must be finite and {rng},"
                          f" got {value!r}")
     return value
@@ -132,8 +132,9 @@ def _random(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
         "width": None if p["width"] in (None, "None") else _int("random", "width", p["width"],
                                                                1, MAX_LAYERS),
         "edge_density": _float("random", "edge_density", p["edge_density"], 0.0, 1.0),
-        "ccr": _float("random", "ccr", p["ccr"], 0.0, open_lo=True),
-        "heterogeneity": _float("random", "heterogeneity", p["heterogeneity"], 0.0),
+        "ccr": _float("random", "ccr", p["ccr"], 0.0, MAX_CCR, open_lo=True),
+        "heterogeneity": _float("random", "heterogeneity", p["heterogeneity"], 0.0,
+                                MAX_HETEROGENEITY),
     }
     if p["comm"] not in ("host", "p2p"):
         raise ValueError(f"random suite parameter comm: must be host or p2p, got {p['comm']!r}")
