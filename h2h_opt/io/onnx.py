@@ -146,8 +146,12 @@ def _fix_inputs(g: Any, p: Path, input_shapes: dict[str, tuple[int, ...]]) -> No
         if not tt.HasField("shape"):
             raise InputError(f"{p}: input {vi.name!r} has no shape: give it with"
                              f" --input-shape {vi.name}=D0,D1,...")
-        free = [j for j, d in enumerate(tt.shape.dim)
-                if not (d.HasField("dim_value") and d.dim_value > 0)]
+        zero = [j for j, d in enumerate(tt.shape.dim)
+                if d.HasField("dim_value") and d.dim_value < 1]
+        if zero:
+            raise InputError(f"{p}: input {vi.name!r} has an empty dimension {zero[0]}"
+                             f" (shape {_dims_text(tt.shape.dim)})")
+        free = [j for j, d in enumerate(tt.shape.dim) if not d.HasField("dim_value")]
         if free:
             raise InputError(f"{p}: input {vi.name!r} has symbolic dimension(s)"
                              f" {', '.join(str(j) for j in free)} (shape"

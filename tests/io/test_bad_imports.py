@@ -53,6 +53,8 @@ def onnx_model(x_dims: list[Any], *, op: str = "Conv", group: int = 1, reshape: 
             nodes = [helper.make_node("LSTM", ["x", "W", "R"], ["c"], name="lstm")]
             inits = [numpy_helper.from_array(np.zeros((1, 16, 8), np.float32), "W"),
                      numpy_helper.from_array(np.zeros((1, 16, 4), np.float32), "R")]
+        elif op == "GlobalAveragePool":
+            nodes = [helper.make_node(op, ["x"], ["c"], name="gap")]
         else:
             nodes.append(helper.make_node(op, [src], ["c"], name="odd"))
         nodes.append(helper.make_node("Relu", ["c"], ["y"], name="relu"))
@@ -265,6 +267,11 @@ ROWS: dict[str, Row] = {
                                "input 'x' has symbolic dimension(s) 0"),
     "onnx_unknown_dim": Row({"m.onnx": onnx_model([1, 3, None, 8])}, IMPORT_ONNX, 1,
                             "input 'x' has symbolic dimension(s) 2"),
+    "onnx_empty_dimension": Row({"m.onnx": onnx_model([1, 0, 8, 8])}, IMPORT_ONNX, 1,
+                                "input 'x' has an empty dimension 1 (shape [1, 0, 8, 8])"),
+    "onnx_pool_on_rank_2": Row({"m.onnx": onnx_model([1, 3], op="GlobalAveragePool")},
+                               IMPORT_ONNX, 1, "node 'gap' (GlobalAveragePool): unexpected"
+                                               " attributes or tensor ranks"),
     "onnx_override_unknown_input": Row({"m.onnx": CONV_NHW},
                                        IMPORT_ONNX + " --input-shape y=1,3,8,8", 1,
                                        "--input-shape y: no model input of that name"
