@@ -405,3 +405,31 @@ def test_input_shape_override_fixes_symbolic_dimensions(tmp_path: Path) -> None:
                  "--input-shape", "x=1,3,16,12"]) == 0
     (conv,) = read_instance(out).workload.layers
     assert dict(conv.shape) == {"M": 4, "N": 3, "R": 16, "C": 12, "K": 3, "S": 1, "P": 1}
+
+
+def test_scale_sizes_are_parameters(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                    ) -> None:
+    import json
+
+    assert main(["generate", "scale", "-o", str(tmp_path / "a"), "--param", "sizes=[12,20]",
+                 "--param", "accs=2", "--json"]) == 0
+    written = json.loads(capsys.readouterr().out)["written"]
+    assert [Path(f).name for f in written] == ["random-n12-a2-host-s0.json",
+                                               "random-n20-a2-host-s0.json", "MANIFEST.json"]
+    assert main(["generate", "scale", "-o", str(tmp_path / "b"), "--param", "layers=9",
+                 "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["written"]) == 2
+
+
+@pytest.mark.parametrize(("kwargs", "fragment"), [
+    ({"num_layers": 2.5}, "num_layers must be a positive integer"),
+    ({"width": 0}, "width must be a positive integer"),
+    ({"edge_density": 2.0}, "edge_density must be a finite number in [0, 1]"),
+    ({"ccr": float("nan")}, "ccr must be a finite number"),
+    ({"heterogeneity": -1.0}, "heterogeneity must be a finite number"),
+])
+def test_random_layered_checks_its_arguments(kwargs: dict[str, Any], fragment: str) -> None:
+    from h2h_opt.library.generate import random_layered
+
+    with pytest.raises(ValueError, match=fragment.replace("[", r"\[")):
+        random_layered(**kwargs)
