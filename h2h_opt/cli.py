@@ -90,7 +90,8 @@ def _zoo_info(args: argparse.Namespace) -> int:
         lines.append(f"  {name:<14} {t['dataflow']:<18} {t['pes']:>5} PEs"
                      f" {t['clock_mhz']:>4} MHz  ops={','.join(t['ops'])}")
     lines.append("host bandwidths (GB/s): " + ", ".join(f"{b:g}" for b in doc["bandwidths_gbps"]))
-    lines.append("suites (h2h generate SUITE): " + ", ".join(doc["suites"]))
+    lines.append("suites (h2h generate SUITE [--param KEY=VALUE ...]):")
+    lines += [f"  {name:<10} {text}" for name, text in doc["suites"].items()]
     _emit(args, doc, "\n".join(lines))
     return EXIT_OK
 
@@ -271,8 +272,21 @@ def cmd_solve(args: argparse.Namespace) -> int:
     return EXIT_OK if res.has_solution else EXIT_INVALID
 
 
+def _write_imported(inst: Any, path: str) -> None:
+    """Write an imported instance: an existing directory is a usage error, a failed
+    write one line (exit 1), never a traceback."""
+    from pathlib import Path
+
+    if Path(path).is_dir():
+        raise UsageError(f"-o {path}: is a directory (give a file name)")
+    try:
+        write_instance(inst, path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
 def _write_task_graph(args: argparse.Namespace, inst: Any, note: str) -> int:
-    write_instance(inst, args.output)
+    _write_imported(inst, args.output)
     _emit(args, {"output": str(args.output), "layers": inst.num_layers,
                  "accelerators": inst.num_accs},
           f"wrote {args.output}: {inst.num_layers} tasks, {len(inst.workload.edges)} edges,"
@@ -280,13 +294,24 @@ def _write_task_graph(args: argparse.Namespace, inst: Any, note: str) -> int:
     return EXIT_OK
 
 
+def _check_procs(procs: int) -> None:
+    from .io.task_graph import check_procs
+
+    try:
+        check_procs(procs)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_import_stg(args: argparse.Namespace) -> int:
+    _check_procs(args.procs)
     return _write_task_graph(args, read_stg(args.file, args.procs), "")
 
 
 def cmd_import_gxl(args: argparse.Namespace) -> int:
     from .io import read_gxl
 
+    _check_procs(args.procs)
     return _write_task_graph(args, read_gxl(args.file, args.procs),
                              " (p2p, uniform delays)")
 
@@ -295,9 +320,27 @@ def cmd_import_maestro(args: argparse.Namespace) -> int:
     from .io import read_maestro
 
     inst = read_maestro(read_instance(args.instance), args.csv, args.layer_map, args.clock_mhz)
-    write_instance(inst, args.output)
+    _write_imported(inst, args.output)
     _emit(args, {"output": str(args.output)}, f"wrote {args.output}")
     return EXIT_OK
+
+
+def _input_shapes(items: list[str]) -> dict[str, tuple[int, ...]]:
+    """``--input-shape NAME=1,3,224,224`` pairs (each input at most once)."""
+    out: dict[str, tuple[int, ...]] = {}
+    for item in items:
+        name, sep, raw = item.rpartition("=")
+        try:
+            dims = tuple(int(x) for x in raw.split(","))
+        except ValueError:
+            dims = ()
+        if not sep or not name or not dims or min(dims) < 1:
+            raise UsageError(f"--input-shape expects NAME=D0,D1,... with positive integers,"
+                             f" got {item!r}")
+        if name in out:
+            raise UsageError(f"--input-shape {name} given twice")
+        out[name] = dims
+    return out
 
 
 def cmd_import_onnx(args: argparse.Namespace) -> int:
@@ -308,8 +351,9 @@ def cmd_import_onnx(args: argparse.Namespace) -> int:
         system = system_preset(args.system, args.bandwidth)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    inst = read_onnx(args.model, system, element_bytes=args.element_bytes)
-    write_instance(inst, args.output)
+    inst = read_onnx(args.model, system, element_bytes=args.element_bytes,
+                     input_shapes=_input_shapes(args.input_shape or []))
+    _write_imported(inst, args.output)
     ops: dict[str, int] = {}
     for layer in inst.workload.layers:
         ops[layer.op] = ops.get(layer.op, 0) + 1
@@ -321,16 +365,38 @@ def cmd_import_onnx(args: argparse.Namespace) -> int:
 
 def cmd_import_costs(args: argparse.Namespace) -> int:
     inst = import_cost_csv(read_instance(args.instance), args.csv)
-    write_instance(inst, args.output)
+    _write_imported(inst, args.output)
     _emit(args, {"output": str(args.output)}, f"wrote {args.output}")
     return EXIT_OK
 
 
+def _parse_params(items: list[str]) -> dict[str, Any]:
+    """``--param KEY=VALUE`` pairs: VALUE is JSON (``2``, ``0.5``, ``[100,1000]``), else a
+    string; a key given twice is refused."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--param expects KEY=VALUE, got {item!r}")
+        if key in out:
+            raise UsageError(f"--param {key} given twice")
+        try:
+            out[key] = json.loads(raw, parse_constant=str)  # NaN, Infinity: refused later
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from .library.suites import SUITES, write_suite
 
     if args.suite not in SUITES:
         raise UsageError(f"unknown suite {args.suite!r} (available: {', '.join(SUITES)})")
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise UsageError(f"-o {args.output}: exists and is not a directory")
 
     def show(k: int, total: int, name: str) -> None:
         if not args.json:
@@ -338,7 +404,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     try:
         files = write_suite(args.suite, args.output, args.seed,
-                            _parse_options(args.param or []), progress=show)
+                            _parse_params(args.param or []), progress=show)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     num_sched = sum(f.endswith(".schedule.json") for f in files)
@@ -493,6 +559,17 @@ def _positive(kind: type) -> Any:
 _positive_int, _positive_float = _positive(int), _positive(float)
 
 
+def _nonneg_int(text: str) -> int:
+    """argparse type: an integer >= 0 (a seed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -575,8 +652,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_import_onnx)
     sp.add_argument("model")
     sp.add_argument("--system", default="hetero4", help="system preset (h2h systems)")
-    sp.add_argument("--bandwidth", type=float, default=1.25, help="host link GB/s")
-    sp.add_argument("--element-bytes", type=int, default=1)
+    sp.add_argument("--bandwidth", type=_positive_float, default=1.25,
+                    help="host link GB/s (finite, > 0)")
+    sp.add_argument("--element-bytes", type=_positive_int, default=1)
+    sp.add_argument("--input-shape", action="append", metavar="NAME=D0,D1,...",
+                    help="the shape of a model input with symbolic dimensions, e.g."
+                    " x=1,3,224,224 (once per such input)")
     sp.add_argument("-o", "--output", required=True)
     sp.add_argument("--json", action="store_true")
     sp = isub.add_parser("costs", help="cost-table CSV (layer,accelerator,time_s[,energy_j])")
@@ -590,10 +671,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("suite", help="examples (the SPEC §8 reference instances), paper,"
                     " small, random, scale")
     sp.add_argument("-o", "--output", required=True, help="output directory")
-    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--seed", type=_nonneg_int, default=0)
     sp.add_argument("--param", action="append", metavar="KEY=VALUE",
-                    help="suite parameter (random: layers, accs, models, width,"
-                    " edge_density, ccr, heterogeneity, comm, count)")
+                    help="suite parameter, VALUE in JSON (random: layers, accs, models,"
+                    " width, edge_density, ccr, heterogeneity, comm, count; small: count;"
+                    " scale: sizes=[100,1000] or layers=N, accs, models; examples and"
+                    " paper: none)")
     sp = add("bench", cmd_bench, "run every (instance, solver) pair of a set, resumably")
     sp.add_argument("set", nargs="+", help="instance files or directories")
     sp.add_argument("--solvers", default="baseline,h2h,heft",

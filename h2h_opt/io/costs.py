@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 from typing import Any
 
 from ..cost import compile_tables
 from ..model import Accelerator, Instance, ModelError, System
-from .files import InputError
+from .files import InputError, read_text
 
 __all__ = ["import_cost_csv", "replace_cost_tables"]
 
@@ -19,26 +20,36 @@ def import_cost_csv(inst: Instance, path: str | Path) -> Instance:
 
     Columns: ``layer,accelerator,time_s`` and optionally ``energy_j`` (default
     ``P_a·t``).  Accelerators named in the file get a table model with its rows;
-    others keep theirs.  Unknown ids are errors naming the row.
+    others keep theirs.  Unknown ids, a second row for the same (layer, accelerator)
+    and a row for a layer whose op the accelerator does not run are errors naming the
+    line.
     """
     p = Path(path)
-    try:
-        fh = p.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    text = read_text(p)  # its errors name the file already
     tables: dict[str, dict[str, dict[str, float]]] = {}
-    with fh:
-        reader = csv.DictReader(fh)
-        cols = set(reader.fieldnames or ())
+    seen: dict[tuple[str, str], int] = {}
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        cols = {c.strip() for c in reader.fieldnames or () if c}
         missing = {"layer", "accelerator", "time_s"} - cols
         if missing:
             raise InputError(f"{p}: missing column(s) {', '.join(sorted(missing))}")
-        for row_no, row in enumerate(reader, start=2):
-            lid, acc = row["layer"], row["accelerator"]
+        reader.fieldnames = [(c or "").strip() for c in reader.fieldnames or ()]
+        for row in reader:
+            row_no = reader.line_num
+            lid, acc = (row.get("layer") or "").strip(), (row.get("accelerator") or "").strip()
             if lid not in inst.workload.index:
                 raise InputError(f"{p} line {row_no}: unknown layer {lid!r}")
             if acc not in inst.system.index:
                 raise InputError(f"{p} line {row_no}: unknown accelerator {acc!r}")
+            if (lid, acc) in seen:
+                raise InputError(f"{p} line {row_no}: layer {lid!r} on {acc!r} already given"
+                                 f" on line {seen[lid, acc]}")
+            seen[lid, acc] = row_no
+            op = inst.workload.layers[inst.workload.index[lid]].op
+            if op not in inst.system.accelerators[inst.system.index[acc]].ops:
+                raise InputError(f"{p} line {row_no}: accelerator {acc!r} does not run op"
+                                 f" {op!r} of layer {lid!r}")
             entry = tables.setdefault(acc, {"time_s": {}, "energy_j": {}})
             for key in ("time_s", "energy_j"):
                 raw = (row.get(key) or "").strip()
@@ -54,6 +65,8 @@ def import_cost_csv(inst: Instance, path: str | Path) -> Instance:
                     raise InputError(f"{p} line {row_no}: {key} must be finite and >= 0,"
                                      f" got {raw!r}")
                 entry[key][lid] = val
+    except csv.Error as exc:
+        raise InputError(f"{p} line {reader.line_num + 1}: malformed CSV ({exc})") from None
     return replace_cost_tables(inst, tables, str(p))
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..model import Instance, ModelError
 from .files import InputError, read_text
-from .task_graph import task_graph_instance
+from .task_graph import MAX_TASK_COST, task_graph_instance
 
 __all__ = ["parse_gxl", "read_gxl"]
 
@@ -37,8 +37,9 @@ def _weight(attrs: dict[str, str], what: str) -> float:
                 val = float(attrs[key])
             except ValueError:
                 raise InputError(f"{what}: weight {attrs[key]!r} is not a number") from None
-            if not math.isfinite(val) or val < 0:
-                raise InputError(f"{what}: weight must be finite and >= 0, got {attrs[key]!r}")
+            if not math.isfinite(val) or not 0 <= val <= MAX_TASK_COST:
+                raise InputError(f"{what}: weight must be in 0..{MAX_TASK_COST:.0e}, got"
+                                 f" {attrs[key]!r}")
             return val
     raise InputError(f"{what}: no Weight attribute")
 
@@ -69,8 +70,12 @@ def parse_gxl(text: str, procs: int, name: str = "gxl") -> Instance:
         if _local(edge.tag) != "edge":
             continue
         u, v = edge.attrib.get("from"), edge.attrib.get("to")
+        if u is None or v is None:
+            raise InputError(f"GXL: an <edge> without {'from' if u is None else 'to'}"
+                             f" (attributes {dict(edge.attrib)})")
         if u not in costs or v not in costs:
-            raise InputError(f"GXL edge {u!r}->{v!r}: unknown node")
+            raise InputError(f"GXL edge {u!r}->{v!r}: unknown node"
+                             f" {u if u not in costs else v!r}")
         edges.append((u, v, _weight(_attrs(edge), f"GXL edge {u!r}->{v!r}")))
     try:
         return task_graph_instance(name, costs, edges, procs)

@@ -8,7 +8,20 @@ import math
 from ..model import Accelerator, Edge, Instance, Layer, Links, Options, System, Workload
 from .files import InputError
 
-__all__ = ["task_graph_instance"]
+__all__ = ["MAX_PROCS", "MAX_TASK_COST", "check_procs", "task_graph_instance"]
+
+#: The largest task cost or edge delay a task-graph file (STG, GXL) may give, in its time
+#: units (``tick_s = 1``).  Benchmark sets use costs below 1000; 10^9 per task keeps any
+#: sum over a graph of up to a million tasks far inside the exact solvers' 64-bit ticks.
+MAX_TASK_COST = 10**9
+#: The most identical processors a task graph may be given (one cost table each).
+MAX_PROCS = 1024
+
+
+def check_procs(procs: int) -> None:
+    """``procs`` must be an integer in ``1..MAX_PROCS`` (``--procs`` on the command line)."""
+    if isinstance(procs, bool) or not isinstance(procs, int) or not 1 <= procs <= MAX_PROCS:
+        raise InputError(f"--procs must be an integer in 1..{MAX_PROCS}, got {procs!r}")
 
 
 def task_graph_instance(name: str, costs: dict[str, float],
@@ -16,8 +29,7 @@ def task_graph_instance(name: str, costs: dict[str, float],
     """A task graph on ``procs`` identical processors (``P|prec,c_ij|Cmax``): ``p2p``,
     every link of bandwidth 1 and latency 0 so an edge's data *is* its delay (E7);
     ``tick_s = 1`` (the graph's time unit)."""
-    if isinstance(procs, bool) or not isinstance(procs, int) or procs < 1:
-        raise InputError(f"procs must be a positive integer, got {procs!r}")
+    check_procs(procs)
     layers = tuple(Layer(id=t, op="task", model="graph") for t in costs)
     ed = tuple(Edge(u, v, float(d)) for u, v, d in edges)
     accs = tuple(Accelerator(id=f"P{p + 1}", ops=frozenset({"task"}),

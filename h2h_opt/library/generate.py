@@ -15,7 +15,12 @@ import numpy as np
 
 from ..model import Accelerator, Edge, Instance, Layer, Links, Options, System, Workload
 
-__all__ = ["agreement_instance", "random_layered"]
+__all__ = ["MAX_CCR", "MAX_HETEROGENEITY", "agreement_instance", "random_layered"]
+
+#: Upper limits of ``ccr`` and ``heterogeneity``: beyond them bandwidths and speed
+#: factors leave the floating-point range (a log-normal sigma of 4 already spreads
+#: speeds by e^±12 at three sigmas).
+MAX_CCR, MAX_HETEROGENEITY = 1e6, 4.0
 
 
 def random_layered(
@@ -48,17 +53,27 @@ def random_layered(
         non-first-level layer has at least one predecessor in the level above).
     ccr:
         Communication-to-computation ratio: mean edge transfer time over the host
-        link (``d/B``) divided by mean compute time.  Sets the bandwidths.
+        link (``d/B``) divided by mean compute time.  Sets the bandwidths; 0 gives
+        unlimited bandwidth (no transfer time).  At most ``MAX_CCR``.
     heterogeneity:
         Spread of per-(op, accelerator) speed factors (log-normal sigma) and of
-        bandwidths; 0 gives identical accelerators.
+        bandwidths; 0 gives identical accelerators.  At most ``MAX_HETEROGENEITY``.
     op_coverage:
         Probability that an accelerator runs a given op (each op has at least one).
     capacity_fraction:
         Each accelerator's weight memory as a fraction of total weights / accs.
     """
-    if num_layers < 1 or num_accs < 1 or num_models < 1:
-        raise ValueError("num_layers, num_accs and num_models must be positive")
+    for key, val in (("num_layers", num_layers), ("num_accs", num_accs),
+                     ("num_models", num_models), ("width", 1 if width is None else width)):
+        if isinstance(val, bool) or not isinstance(val, int) or val < 1:
+            raise ValueError(f"{key} must be a positive integer, got {val!r}")
+    for key, x, lo, hi in (("edge_density", edge_density, 0.0, 1.0), ("ccr", ccr, 0.0, MAX_CCR),
+                           ("heterogeneity", heterogeneity, 0.0, MAX_HETEROGENEITY),
+                           ("op_coverage", op_coverage, 0.0, 1.0),
+                           ("capacity_fraction", capacity_fraction, 0.0, math.inf)):
+        if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x) \
+                or not lo <= x <= hi:
+            raise ValueError(f"{key} must be a finite number in [{lo:g}, {hi:g}], got {x!r}")
     rng = np.random.default_rng(seed)
     num_models = min(num_models, num_layers)
     sizes = [num_layers // num_models + (1 if i < num_layers % num_models else 0)

@@ -8,10 +8,17 @@
   :data:`h2h_opt.zoo.BANDWIDTHS_GBPS` (``host`` comm, ``same_accelerator`` locality,
   int8);
 * ``small``: random layered instances of 10-40 layers on 2-4 accelerators, both comm
-  models, for exact solving and optimality gaps;
+  models, for exact solving and optimality gaps (``--param count=24``);
 * ``random``: random layered DAGs with size, width, communication-to-computation ratio
   and heterogeneity as parameters (``--param layers=200 --param ccr=2 ...``);
-* ``scale``: 100 to 10 000 layers on 8 accelerators, generated on demand.
+* ``scale``: 100 to 10 000 layers on 8 accelerators, generated on demand; the sizes are
+  parameters (``--param sizes=[100,1000]`` or ``--param layers=1000``; also ``accs``,
+  ``models``).
+
+Parameters are checked before anything is written, with their ``--param`` names:
+integers integral and within ``1..MAX_LAYERS`` (layers, width), ``MAX_ACCS``,
+``MAX_COUNT``; ``0 <= edge_density <= 1``; ``0 < ccr <= 1e6``; ``0 <= heterogeneity <=
+4``, all finite; unknown names refused with the known ones; ``examples`` and ``paper`` take none.
 
 Every set is written with a ``MANIFEST.json``: generator, parameters, seed, package
 version and the files (instances, then any schedules that come with them).  The same
@@ -21,6 +28,7 @@ seed gives the same files.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -28,7 +36,7 @@ from typing import Any, NamedTuple
 from ..model import Instance
 from ..schedule import Schedule
 from ..timing import asap
-from .generate import random_layered
+from .generate import MAX_CCR, MAX_HETEROGENEITY, random_layered
 
 __all__ = ["SUITES", "Suite", "serial_schedule", "suite_instances", "write_suite"]
 
@@ -63,8 +71,48 @@ def _paper(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
                 yield mmmt_instance(workload, system, bw)
 
 
+#: The largest sizes a generated instance may have (the ``table`` costs hold
+#: ``layers × accs`` numbers) and the most instances one suite may write.
+MAX_LAYERS, MAX_ACCS, MAX_COUNT = 100_000, 256, 10_000
+
+
+def _int(suite: str, key: str, value: Any, lo: int, hi: int) -> int:
+    """``value`` as an integer in ``lo..hi`` (an integral float such as ``1e3`` counts)."""
+    ok = not isinstance(value, bool) and (
+        isinstance(value, int) or isinstance(value, float) and value.is_integer())
+    if not ok:
+        raise ValueError(f"{suite} suite parameter {key}: expected int, got {value!r}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{suite} suite parameter {key}: must be in {lo}..{hi}, got {value!r}")
+    return int(value)
+
+
+def _float(suite: str, key: str, value: Any, lo: float, hi: float = math.inf, *,
+           open_lo: bool = False) -> float:
+    """``value`` as a finite float in ``[lo, hi]`` (``(lo, hi]`` with ``open_lo``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{suite} suite parameter {key}: expected float, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < lo or open_lo and value == lo or value > hi:
+        rng = (f"{'> ' if open_lo else '>= '}{lo:g}" if hi == math.inf else
+               f"in {'(' if open_lo else '['}{lo:g}, {hi:g}]")
+        raise ValueError(f"{suite} suite parameter {key}: must be finite and {rng},"
+                         f" got {value!r}")
+    return value
+
+
+def _known(suite: str, params: dict[str, Any], known: tuple[str, ...]) -> None:
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        if not known:
+            raise ValueError(f"{suite} suite takes no --param (got {', '.join(unknown)})")
+        raise ValueError(f"{suite} suite: unknown parameter(s) {', '.join(unknown)}"
+                         f" (known: {', '.join(known)})")
+
+
 def _small(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
-    count = int(params.get("count", 24))
+    _known("small", params, ("count",))
+    count = _int("small", "count", params.get("count", 24), 1, MAX_COUNT)
     sizes = (10, 15, 20, 25, 30, 40)
     for i in range(count):
         yield random_layered(sizes[i % len(sizes)], 2 + i % 3, num_models=1 + i % 2,
@@ -76,30 +124,57 @@ RANDOM_DEFAULTS = {"count": 10, "layers": 100, "accs": 4, "models": 2, "width": 
 
 
 def _random(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
+    _known("random", params, tuple(RANDOM_DEFAULTS))
     p = {**RANDOM_DEFAULTS, **params}
-    unknown = set(params) - set(RANDOM_DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown random-suite parameter(s) {', '.join(sorted(unknown))}"
-                         f" (known: {', '.join(RANDOM_DEFAULTS)})")
+    layers = _int("random", "layers", p["layers"], 1, MAX_LAYERS)
+    kw: dict[str, Any] = {
+        "num_models": _int("random", "models", p["models"], 1, layers),
+        "width": None if p["width"] in (None, "None") else _int("random", "width", p["width"],
+                                                               1, MAX_LAYERS),
+        "edge_density": _float("random", "edge_density", p["edge_density"], 0.0, 1.0),
+        "ccr": _float("random", "ccr", p["ccr"], 0.0, MAX_CCR, open_lo=True),
+        "heterogeneity": _float("random", "heterogeneity", p["heterogeneity"], 0.0,
+                                MAX_HETEROGENEITY),
+    }
+    if p["comm"] not in ("host", "p2p"):
+        raise ValueError(f"random suite parameter comm: must be host or p2p, got {p['comm']!r}")
+    accs = _int("random", "accs", p["accs"], 1, MAX_ACCS)
+    for i in range(_int("random", "count", p["count"], 1, MAX_COUNT)):
+        yield random_layered(layers, accs, comm=str(p["comm"]), seed=seed + i, **kw)
 
-    def num(key: str, kind: type) -> Any:
-        try:
-            return kind(p[key])
-        except (TypeError, ValueError):
-            raise ValueError(f"random-suite parameter {key}: expected {kind.__name__},"
-                             f" got {p[key]!r}") from None
 
-    width = None if p["width"] in (None, "None") else num("width", int)
-    for i in range(num("count", int)):
-        yield random_layered(num("layers", int), num("accs", int), num_models=num("models", int),
-                             width=width, edge_density=num("edge_density", float),
-                             ccr=num("ccr", float), heterogeneity=num("heterogeneity", float),
-                             comm=str(p["comm"]), seed=seed + i)
+SCALE_SIZES = (100, 300, 1000, 3000, 10000)
 
 
 def _scale(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
-    for n in (100, 300, 1000, 3000, 10000):
-        yield random_layered(n, 8, num_models=4, seed=seed)
+    _known("scale", params, ("sizes", "layers", "accs", "models"))
+    if "sizes" in params and "layers" in params:
+        raise ValueError("scale suite: give sizes or layers, not both")
+    if "layers" in params:
+        sizes = [_int("scale", "layers", params["layers"], 1, MAX_LAYERS)]
+    else:
+        raw = params.get("sizes", list(SCALE_SIZES))
+        if not isinstance(raw, list) or not raw:
+            raise ValueError(f"scale suite parameter sizes: expected a non-empty list of"
+                             f" layer counts such as [100,1000], got {raw!r}")
+        sizes = [_int("scale", f"sizes[{k}]", x, 1, MAX_LAYERS) for k, x in enumerate(raw)]
+        if len(set(sizes)) != len(sizes):
+            raise ValueError(f"scale suite parameter sizes: repeated size in {raw!r} (the"
+                             f" instances would overwrite each other)")
+    accs = _int("scale", "accs", params.get("accs", 8), 1, MAX_ACCS)
+    models = _int("scale", "models", params.get("models", min(4, *sizes)), 1, min(sizes))
+    for n in sizes:
+        yield random_layered(n, accs, num_models=models, seed=seed)
+
+
+def _examples_checked(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
+    _known("examples", params, ())
+    yield from _examples(seed, params)
+
+
+def _paper_checked(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
+    _known("paper", params, ())
+    yield from _paper(seed, params)
 
 
 class Suite(NamedTuple):
@@ -113,13 +188,15 @@ class Suite(NamedTuple):
 
 
 SUITES: dict[str, Suite] = {
-    "examples": Suite(_examples, "the SPEC §8 reference instances (and a serial schedule)",
+    "examples": Suite(_examples_checked, "the SPEC §8 reference instances (and a serial schedule)",
                       _example_schedules),
-    "paper": Suite(_paper, "every MMMT workload x dataflow system x host bandwidth"),
-    "small": Suite(_small, "random layered, 10-40 layers, 2-4 accelerators (exact solving)"),
+    "paper": Suite(_paper_checked, "every MMMT workload x dataflow system x host bandwidth"),
+    "small": Suite(_small, "random layered, 10-40 layers, 2-4 accelerators (exact solving);"
+                   " --param count"),
     "random": Suite(_random, "random layered DAGs; --param layers/accs/models/width/"
                     "edge_density/ccr/heterogeneity/comm/count"),
-    "scale": Suite(_scale, "random layered, 100 to 10 000 layers, 8 accelerators"),
+    "scale": Suite(_scale, "random layered on 8 accelerators, 4 models; --param"
+                   " sizes=[100,300,1000,3000,10000] (default) or layers=N, accs, models"),
 }
 
 
@@ -127,6 +204,8 @@ def suite_instances(name: str, seed: int = 0, params: dict[str, Any] | None = No
                     ) -> list[Instance]:
     if name not in SUITES:
         raise ValueError(f"unknown suite {name!r} (available: {', '.join(SUITES)})")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     return list(SUITES[name].generate(seed, dict(params or {})))
 
 
@@ -139,8 +218,8 @@ def write_suite(name: str, out: str | Path, seed: int = 0,
     from ..result import versions
 
     out = Path(out)
+    insts = suite_instances(name, seed, params)  # every check before anything is written
     out.mkdir(parents=True, exist_ok=True)
-    insts = suite_instances(name, seed, params)
     suite = SUITES[name]
     files, schedules = [], []
     for k, inst in enumerate(insts, start=1):
