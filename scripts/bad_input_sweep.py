@@ -209,7 +209,7 @@ def _cases() -> list[Case]:
     for f in ["sched_wrong_acc.json", "sched_neg_start.json", "sched_missing_layers.json",
               "sched_unknown_layer.json", "sched_bad_orders.json", "sched_orders_dup.json",
               "sched_start_str.json", "sched_resident_str.json", "sched_overlap.json",
-              "sched_huge_start.json", "sched_bad_locality.json", "sched_meta_list.json",
+              "sched_bad_locality.json", "sched_meta_list.json",
               "good.json", "list.json", "deep.json"]:
         add(f"evaluate {f}", "evaluate", "ref1.json", f)
     add("evaluate schedule of other instance", "evaluate", "good.json", "ref1.schedule.json")

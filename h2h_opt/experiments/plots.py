@@ -25,6 +25,8 @@ def check_figure_path(path: str | Path) -> Path:
 
     from ..io import OutputError, check_output
 
+    if not Path(path).suffix:
+        raise OutputError(f"{path}: no extension to name the figure's format (e.g. .png)")
     fmt = _figure_format(path)
     supported = FigureCanvasBase.get_supported_filetypes()
     if fmt not in supported:

@@ -151,8 +151,10 @@ def check_output(path: str | Path) -> Path:
         parent = parent.parent
     if parent.exists() and not parent.is_dir():
         raise OutputError(f"{p}: cannot write: {parent} is a file, not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{p}: cannot write: no permission to write in {parent}")
+    try:  # the one sure test (permissions, read-only or special file systems): try
+        tempfile.TemporaryDirectory(prefix=".h2h-probe-", dir=parent).cleanup()
+    except OSError as exc:
+        raise OutputError(f"{p}: cannot write in {parent} ({_reason(exc)})") from None
     return p
 
 
