@@ -276,6 +276,14 @@ def cmd_solve(args: argparse.Namespace) -> int:
         if path and res.schedule is None:
             note(f"warning: no schedule to write to {path} ({flag} skipped: status"
                  f" {res.status.value})")
+    # the drawing first (the likeliest to fail): a failure then leaves -o and --result
+    # as they were; each file is written atomically
+    if args.gantt and res.schedule is not None:
+        from .experiments.plots import save_gantt
+
+        save_gantt(inst, res.schedule, args.gantt,
+                   title=f"{inst.name} / {res.solver}: latency {res.latency:.4g} s,"
+                         f" energy {res.energy:.4g} J")
     if args.output and res.schedule is not None:
         write_schedule(res.schedule, args.output)
         wrote.append(f"schedule  {args.output}")
@@ -283,11 +291,6 @@ def cmd_solve(args: argparse.Namespace) -> int:
         write_result(res, args.result)
         wrote.append(f"result    {args.result}")
     if args.gantt and res.schedule is not None:
-        from .experiments.plots import save_gantt
-
-        save_gantt(inst, res.schedule, args.gantt,
-                   title=f"{inst.name} / {res.solver}: latency {res.latency:.4g} s,"
-                         f" energy {res.energy:.4g} J")
         wrote.append(f"gantt     {args.gantt}")
     if args.log not in (None, "console", "-") and res.solver in ("cpsat", "milp"):
         wrote.append(f"log       {args.log} (appended)")
