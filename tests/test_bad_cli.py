@@ -48,7 +48,7 @@ def workdir(tmp_path, monkeypatch):
     (tmp_path / "sched_neg_start.json").write_text(json.dumps(
         dict(sched, layers=[dict(r, start_s=-1.0) for r in sched["layers"]])))
     (tmp_path / "sched_orders_dup.json").write_text(json.dumps(
-        dict(sched, orders={a: o + o[:1] for a, o in sched["orders"].items()})))
+        dict(sched, orders={a: o + o[:1] * 2 for a, o in sched["orders"].items()})))
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
