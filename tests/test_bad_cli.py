@@ -106,6 +106,8 @@ ROWS: list[tuple[tuple[str, ...], int, str]] = [
     (("validate", "list.json"), 1, "an instance must be a JSON object"),
     (("validate", "/dev/null"), 1, "/dev/null: not a regular file"),
     (("validate", "many_errors.json"), 1, "(and 2 more, listed above)"),
+    (("solve", "ref1.schedule.json"), 1, "this is a schedule file, not an instance"),
+    (("validate", "ref1.schedule.json"), 1, "$.kind: this is a schedule file"),
     (("info", "deep.json"), 1, "nested too deeply"),
     (("solve", "deep.json"), 1, "nested too deeply"),
     (("compare", "deep.json", "--solvers", "h2h"), 1, "nested too deeply"),

@@ -273,7 +273,8 @@ def instance_problems(path: str | Path) -> list[str]:
         doc = load_json(path)
     except InputError as exc:
         return [str(exc)]
-    if isinstance(doc, Mapping) and doc.get("format_version") == FORMAT_VERSION:
+    if isinstance(doc, Mapping) and doc.get("format_version") == FORMAT_VERSION \
+            and doc.get("kind") not in ("schedule", "result"):
         errors = list(_validator().iter_errors(doc))
         messages = list(dict.fromkeys(_describe(e) for e in errors))
         if messages:
@@ -314,6 +315,8 @@ def parse_instance(doc: Any) -> Instance:
     """
     if not isinstance(doc, Mapping):
         raise InputError("$: an instance must be a JSON object")
+    if doc.get("kind") in ("schedule", "result"):
+        raise InputError(f"$.kind: this is a {doc['kind']} file, not an instance")
     if doc.get("format_version") != FORMAT_VERSION:
         raise InputError(f"$.format_version: expected {FORMAT_VERSION}, got"
                          f" {_short(doc.get('format_version'))}")
