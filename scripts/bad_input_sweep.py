@@ -235,6 +235,13 @@ def _cases() -> list[Case]:
         "--result", "ref1.json")
     add("solve -o ./its own input", "solve", "ref1.json", "--solver", "baseline", "-o",
         "./ref1.json")
+    add("solve -o and --result the same", "solve", "ref1.json", "--solver", "baseline", "-o",
+        "x.json", "--result", "x.json")
+    add("solve a schedule file", "solve", "ref1.schedule.json")
+    add("validate a schedule file", "validate", "ref1.schedule.json")
+    add("info a schedule file", "info", "ref1.schedule.json")
+    add("solve --locality none", "solve", "good.json", "--locality", "none")
+    add("solve --list-options with instance", "solve", "good.json", "--list-options")
     add("schema -o a directory", "schema", "-o", "adir")
     add("schema -o under a file", "schema", "-o", "good.json/x.json")
     add("schema -o unwritable", "schema", "-o", UNWRITABLE)
