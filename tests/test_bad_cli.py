@@ -276,3 +276,13 @@ def test_closed_stdout_exits_quietly(tmp_path, argv):
     proc.stdout.close()  # the reader goes away before anything is written
     _, err = proc.communicate(timeout=60)
     assert err.decode() == "" and proc.returncode == 0
+
+
+@pytest.mark.slow
+def test_sweep_script_is_clean_on_a_sample(tmp_path):
+    # the whole sweep (~200 cases, minutes): python scripts/bad_input_sweep.py
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "bad_input_sweep.py"),
+                           "-k", "a directory", "-j", "2"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=600, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "crash 0, accepted 0, hang 0, messy 0" in proc.stdout
