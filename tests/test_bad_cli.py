@@ -221,6 +221,27 @@ def test_failing_gantt_leaves_the_previous_schedule_intact(workdir, capsys, monk
     assert not (workdir / "g.png").exists()
 
 
+def test_bad_gantt_is_refused_before_solving(workdir, capsys, monkeypatch):
+    import h2h_opt.solvers as solvers
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("solved before checking the outputs")
+
+    monkeypatch.setattr(solvers, "solve", no_solve)
+    for bad in ("g.xyz", "adir", "good.json/g.png"):
+        rc = main([*R, "--gantt", bad])
+        err = capsys.readouterr().err
+        assert rc == 1 and err.startswith("h2h: error: --gantt ") and "solved" not in err
+
+
+def test_write_through_a_symlink(workdir, capsys):
+    (workdir / "real.json").write_text("old")
+    (workdir / "link.json").symlink_to("real.json")
+    assert main(["schema", "-o", "link.json"]) == 0
+    assert (workdir / "link.json").is_symlink()
+    assert json.loads((workdir / "real.json").read_text())["$schema"]
+
+
 def test_solve_says_where_outputs_went(workdir, capsys):
     rc = main([*R, "-o", "s.json", "--result", "r.json", "--gantt", "g.png", "--quiet"])
     out = capsys.readouterr().out

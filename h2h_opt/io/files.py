@@ -172,6 +172,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     when the block ends without an exception and removed otherwise: a failure never
     leaves a half-written or clobbered output."""
     p = check_output(path)
+    if p.is_symlink():  # write through the link, keep the link
+        p = p.resolve()
     _make_parent(p)
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp" + p.suffix,
