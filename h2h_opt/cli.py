@@ -272,10 +272,11 @@ def cmd_solve(args: argparse.Namespace) -> int:
     def note(text: str) -> None:
         print(f"h2h: {text}", file=sys.stderr)
 
-    for flag, path in (("-o", args.output), ("--gantt", args.gantt)):
-        if path and res.schedule is None:
-            note(f"warning: no schedule to write to {path} ({flag} skipped: status"
-                 f" {res.status.value})")
+    skipped = [f"{flag} {path}" for flag, path in (("-o", args.output),
+                                                    ("--gantt", args.gantt))
+               if path and res.schedule is None]
+    if skipped and res.has_solution:  # (no solution: said in the error line below)
+        note(f"warning: no schedule to write; skipped {', '.join(skipped)}")
     # the drawing first (the likeliest to fail): a failure then leaves -o and --result
     # as they were; each file is written atomically
     if args.gantt and res.schedule is not None:
@@ -319,8 +320,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
             note("wrote " + " ".join(w.split()))
     if res.has_solution:
         return EXIT_OK
+    not_written = f"; not written: {', '.join(skipped)}" if skipped else ""
     note(f"error: {res.solver} found no schedule (status {res.status.value},"
-         f" {res.termination.value})")
+         f" {res.termination.value}){not_written}")
     return EXIT_INVALID
 
 

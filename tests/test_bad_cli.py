@@ -242,6 +242,28 @@ def test_write_through_a_symlink(workdir, capsys):
     assert json.loads((workdir / "real.json").read_text())["$schema"]
 
 
+def test_skipped_outputs_are_said(workdir, capsys, monkeypatch):
+    import dataclasses
+
+    import h2h_opt.solvers as solvers
+    from h2h_opt.result import SolveStatus, Termination
+
+    real = solvers.solve
+
+    def finds_nothing(*args, **kwargs):  # what a time limit before any solution gives
+        return dataclasses.replace(real(*args, **kwargs), schedule=None,
+                                   status=SolveStatus.NONE, termination=Termination.TIME_LIMIT)
+
+    monkeypatch.setattr(solvers, "solve", finds_nothing)
+    (workdir / "s.json").write_text("old")
+    rc = main([*R, "-o", "s.json", "--gantt", "g.png", "--result", "r.json", "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 1 and len(err.strip().splitlines()) == 1, err
+    assert "found no schedule" in err and "not written: -o s.json, --gantt g.png" in err
+    assert (workdir / "s.json").read_text() == "old" and not (workdir / "g.png").exists()
+    assert json.loads((workdir / "r.json").read_text())["status"] == "none"
+
+
 def test_solve_says_where_outputs_went(workdir, capsys):
     rc = main([*R, "-o", "s.json", "--result", "r.json", "--gantt", "g.png", "--quiet"])
     out = capsys.readouterr().out
