@@ -518,6 +518,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     try:
         files = write_report(args.run, args.output, gantt=args.gantt)
+    except ModelError:  # an unreadable instance, an output that cannot be written: exit 1
+        raise
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     _emit(args, {"written": files}, "\n".join(f"wrote {f}" for f in files))

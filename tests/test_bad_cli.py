@@ -49,6 +49,9 @@ def workdir(tmp_path, monkeypatch):
         dict(sched, layers=[dict(r, start_s=-1.0) for r in sched["layers"]])))
     (tmp_path / "sched_orders_dup.json").write_text(json.dumps(
         dict(sched, orders={a: o + o[:1] * 2 for a, o in sched["orders"].items()})))
+    (tmp_path / "run").mkdir()  # a bench run (one finished pair is enough for -o checks)
+    (tmp_path / "run" / "results.jsonl").write_text(json.dumps(
+        {"instance": "bad", "solver": "baseline", "status": "feasible"}) + "\n")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -141,6 +144,8 @@ ROWS: list[tuple[tuple[str, ...], int, str]] = [
     (("normalise", "good.json", "-o", "adir"), 1, "adir: is a directory"),
     (("normalise", "good.json", "-o", UNWRITABLE + ".json"), 1, "cannot write in /proc"),
     (("report", "adir", "-o", "rep"), 2, "no results"),
+    (("report", "run", "-o", "good.json"), 1, "good.json: is a file; give a folder"),
+    (("report", "run", "-o", "good.json/rep"), 1, "good.json"),
 ]
 
 
