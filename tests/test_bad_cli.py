@@ -38,6 +38,7 @@ def workdir(tmp_path, monkeypatch):
     (tmp_path / "deepobj.json").write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
     (tmp_path / "binary.json").write_bytes(bytes(range(256)) * 64)
     (tmp_path / "list.json").write_text("[1, 2, 3]")
+    (tmp_path / "huge_int.json").write_text('{"format_version": ' + "1" * 5000 + "}")
     many = json.loads(GOOD.read_text())
     many["workload"]["layers"][0]["op"] = 7
     many["workload"]["layers"][1]["shape"] = "x"
@@ -107,6 +108,7 @@ ROWS: list[tuple[tuple[str, ...], int, str]] = [
     (("validate", "deepobj.json"), 1, "nested too deeply"),
     (("validate", "binary.json"), 1, "binary.json: not a UTF-8 text file (byte 0x80"),
     (("validate", "list.json"), 1, "an instance must be a JSON object"),
+    (("validate", "huge_int.json"), 1, "huge_int.json: invalid JSON: Exceeds the limit"),
     (("validate", "/dev/null"), 1, "/dev/null: not a regular file"),
     (("validate", "many_errors.json"), 1, "(and 2 more, listed above)"),
     (("solve", "ref1.schedule.json"), 1, "this is a schedule file, not an instance"),

@@ -129,7 +129,8 @@ def load_json(path: str | Path) -> Any:
     except RecursionError:
         raise InputError(f"{p}: invalid JSON: nested too deeply") from None
     except ValueError as exc:
-        raise InputError(f"{p}: invalid JSON: {_short(str(exc))}") from None
+        reason = str(exc) if len(str(exc)) <= _MAX_SHOWN else str(exc)[: _MAX_SHOWN - 3] + "..."
+        raise InputError(f"{p}: invalid JSON: {reason}") from None
 
 
 # --------------------------------------------------------------------------- outputs
