@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import signal
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,8 +22,11 @@ from . import __version__
 from .evaluate import evaluate
 from .io import (
     InputError,
+    OutputError,
+    check_output,
     dump_instance,
     import_cost_csv,
+    instance_problems,
     instance_schema,
     read_instance,
     read_schedule,
@@ -29,7 +35,7 @@ from .io import (
     write_json,
     write_schedule,
 )
-from .model import ModelError
+from .model import LOCALITIES, ModelError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -67,9 +73,18 @@ def _json_default(x: Any) -> Any:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    problems = instance_problems(args.instance)
+    if problems:  # every problem on stdout, one line each; one summary line on stderr
+        if getattr(args, "json", False):
+            print(json.dumps({"valid": False, "file": str(args.instance),
+                              "errors": problems}, indent=1))
+        elif len(problems) > 1:
+            print("\n".join(problems))
+        more = f" (and {len(problems) - 1} more, listed above)" if len(problems) > 1 else ""
+        raise InputError(problems[0] + more)
     inst = read_instance(args.instance)
-    _emit(args, {"valid": True, "name": inst.name, "layers": inst.num_layers,
-                 "accelerators": inst.num_accs},
+    _emit(args, {"valid": True, "file": str(args.instance), "name": inst.name,
+                 "layers": inst.num_layers, "accelerators": inst.num_accs},
           f"{args.instance}: valid ({inst.num_layers} layers, {inst.num_accs} accelerators)")
     return EXIT_OK
 
@@ -131,21 +146,27 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     inst = read_instance(args.instance)
     sched = read_schedule(args.schedule)
-    if sched.instance != inst.name:
-        print(f"h2h: warning: schedule is for instance {sched.instance!r}, evaluating it on"
-              f" {inst.name!r}", file=sys.stderr)
     ev = evaluate(inst, sched)
+    other = (f"; the schedule is for instance {sched.instance!r}, not {inst.name!r}"
+             if sched.instance != inst.name else "")
+    if other and ev.feasible:
+        print(f"h2h: warning: {other[2:]}", file=sys.stderr)
     text = [f"feasible  {'yes' if ev.feasible else 'NO'}",
             f"latency   {ev.latency:.6g} s", f"energy    {ev.energy:.6g} J",
             f"locality  {ev.locality}"]
-    for v in ev.violations[: args.max_violations]:
-        text.append(f"  [{v.kind}] {v.message}")
-    if len(ev.violations) > args.max_violations:
-        text.append(f"  ... and {len(ev.violations) - args.max_violations} more violations")
+    violations = list(dict.fromkeys(f"[{v.kind}] {v.message}" for v in ev.violations))
+    for line in violations[: args.max_violations]:
+        text.append(f"  {line}")
+    if len(violations) > args.max_violations:
+        text.append(f"  ... and {len(violations) - args.max_violations} more violations")
     summary = ev.summary()
     summary["instance"] = inst.name
     _emit(args, summary, "\n".join(text))
-    return EXIT_OK if ev.feasible else EXIT_INVALID
+    if ev.feasible:
+        return EXIT_OK
+    print(f"h2h: error: {args.schedule}: infeasible ({len(violations)} violation"
+          f"{'' if len(violations) == 1 else 's'}{other})", file=sys.stderr)
+    return EXIT_INVALID
 
 
 def _parse_options(items: list[str]) -> dict[str, Any]:
@@ -214,13 +235,21 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from .solvers import OptionError, SolveParams, solve
 
     if args.list_options:
+        if args.instance is not None or args.option:
+            raise UsageError("--list-options takes only --solver (and --json)")
         _emit(args, {"solver": args.solver, "options": options_rows(args.solver)},
               options_text(args.solver))
         return EXIT_OK
     if args.instance is None:
         raise UsageError("solve: the instance argument is required (except with"
                          " --list-options)")
+    _check_solve_outputs(args)
     inst = read_instance(args.instance)
+    if args.locality is not None and args.locality != inst.options.locality:
+        import dataclasses
+
+        inst = dataclasses.replace(inst, options=dataclasses.replace(
+            inst.options, locality=args.locality))
     unit = "J" if inst.options.objective == "energy" else "s"
 
     def show(p: dict[str, Any]) -> None:
@@ -240,16 +269,34 @@ def cmd_solve(args: argparse.Namespace) -> int:
         res = solve(inst, args.solver, params)
     except OptionError as exc:  # a bad --option is a usage error (exit 2)
         raise UsageError(str(exc)) from None
-    if args.output and res.schedule is not None:
-        write_schedule(res.schedule, args.output)
-    if args.result:
-        write_result(res, args.result)
+    wrote: list[str] = []
+
+    def note(text: str) -> None:
+        print(f"h2h: {text}", file=sys.stderr)
+
+    skipped = [f"{flag} {path}" for flag, path in (("-o", args.output),
+                                                    ("--gantt", args.gantt))
+               if path and res.schedule is None]
+    if skipped and res.has_solution:  # (no solution: said in the error line below)
+        note(f"warning: no schedule to write; skipped {', '.join(skipped)}")
+    # the drawing first (the likeliest to fail): a failure then leaves -o and --result
+    # as they were; each file is written atomically
     if args.gantt and res.schedule is not None:
         from .experiments.plots import save_gantt
 
         save_gantt(inst, res.schedule, args.gantt,
                    title=f"{inst.name} / {res.solver}: latency {res.latency:.4g} s,"
                          f" energy {res.energy:.4g} J")
+    if args.output and res.schedule is not None:
+        write_schedule(res.schedule, args.output)
+        wrote.append(f"schedule  {args.output}")
+    if args.result:
+        write_result(res, args.result)
+        wrote.append(f"result    {args.result}")
+    if args.gantt and res.schedule is not None:
+        wrote.append(f"gantt     {args.gantt}")
+    if args.log not in (None, "console", "-") and res.solver in ("cpsat", "milp"):
+        wrote.append(f"log       {args.log} (appended)")
     from .io import dump_result
 
     text = [f"instance  {inst.name}", f"solver    {res.solver}",
@@ -265,11 +312,52 @@ def cmd_solve(args: argparse.Namespace) -> int:
     for key in ("evaluations", "accepted_moves", "budget_hit"):
         if key in res.info:
             text.append(f"{key:<9} {res.info[key]}")
+    text += [f"wrote {w}" for w in wrote]
     doc = dump_result(res)
     if not args.full_json:
         doc.pop("schedule", None)
     _emit(args, doc, "\n".join(text))
-    return EXIT_OK if res.has_solution else EXIT_INVALID
+    if args.json:  # stdout is JSON: where the files went goes to stderr
+        for w in wrote:
+            note("wrote " + " ".join(w.split()))
+    if res.has_solution:
+        return EXIT_OK
+    not_written = f"; not written: {', '.join(skipped)}" if skipped else ""
+    note(f"error: {res.solver} found no schedule (status {res.status.value},"
+         f" {res.termination.value}){not_written}")
+    return EXIT_INVALID
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _check_solve_outputs(args: argparse.Namespace) -> None:
+    """Refuse bad output paths before solving: each must be writable, none may be the
+    input or another output, the Gantt chart's format must be one matplotlib draws."""
+    outs = [(flag, path) for flag, path in (("-o", args.output), ("--result", args.result),
+                                            ("--gantt", args.gantt)) if path]
+    log = args.log if args.log not in (None, "console", "-") else None
+    for flag, path in [*outs, *([("--log", log)] if log else [])]:
+        if _same_file(path, args.instance):
+            raise InputError(f"{path}: {flag} would overwrite the input instance; give"
+                             " another file name")
+        try:
+            if flag == "--gantt":
+                from .experiments.plots import check_figure_path
+
+                check_figure_path(path)
+            else:
+                check_output(path)
+        except OutputError as exc:
+            raise OutputError(f"{flag} {exc}") from None
+    for i, (flag, path) in enumerate(outs):
+        for flag2, path2 in outs[i + 1:]:
+            if _same_file(path, path2):
+                raise UsageError(f"{flag} and {flag2} name the same file {path}")
 
 
 def _write_imported(inst: Any, path: str) -> None:
@@ -405,6 +493,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     try:
         files = write_suite(args.suite, args.output, args.seed,
                             _parse_params(args.param or []), progress=show)
+    except ModelError:  # an output that cannot be written, an invalid instance: exit 1
+        raise
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     num_sched = sum(f.endswith(".schedule.json") for f in files)
@@ -433,8 +523,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise UsageError("no instance files in " + ", ".join(args.set))
     for f in files:  # fail early, one line, before any process starts
         read_instance(f)
-    if args.jobs < 1:
-        raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
     spec = BenchSpec(tuple(files), _solver_list(args.solvers), args.time_limit, args.seed,
                      args.jobs, args.executor, args.address,
                      connect_timeout_s=args.connect_timeout)
@@ -460,6 +548,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     except OSError as exc:  # e.g. the disk is full: the rows written so far are kept
         print(f"h2h: error: {args.output}: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except ModelError:
+        raise
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     finally:
@@ -519,6 +609,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     try:
         files = write_report(args.run, args.output, gantt=args.gantt)
+    except ModelError:  # an unreadable instance, an output that cannot be written: exit 1
+        raise
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     _emit(args, {"written": files}, "\n".join(f"wrote {f}" for f in files))
@@ -528,14 +620,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     if args.output:
         write_json(instance_schema(), args.output)
+        print(f"wrote {args.output}", file=sys.stderr)
     else:
         print(json.dumps(instance_schema(), indent=1))
     return EXIT_OK
 
 
 def cmd_dump(args: argparse.Namespace) -> int:  # normalise an instance file
+    check_output(args.output)
     inst = read_instance(args.instance)
-    write_json(dump_instance(inst), args.output)
+    write_json(dump_instance(inst), args.output)  # atomic: normalising in place is safe
+    print(f"wrote {args.output}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -558,22 +653,42 @@ def _positive(kind: type) -> Any:
 
 _positive_int, _positive_float = _positive(int), _positive(float)
 
+SEED_MAX = 2**31 - 1  # CP-SAT's random_seed (and HiGHS's) is a 32-bit int
 
-def _nonneg_int(text: str) -> int:
-    """argparse type: an integer >= 0 (a seed)."""
+
+def _int_in(lo: int, hi: int | None = None) -> Any:
+    """argparse type: an integer in [lo, hi] (hi None: no upper end)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < lo or hi is not None and value > hi:
+            span = f">= {lo}" if hi is None else f"in {lo}..{hi}"
+            raise argparse.ArgumentTypeError(f"expected an integer {span}, got {text!r}")
+        return value
+    return parse
+
+
+def _unit_float(text: str) -> float:
+    """argparse type: a number in [0, 1]."""
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+        value = math.nan
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
     return value
+
+
+_seed, _at_least_1, _non_negative = _int_in(0, SEED_MAX), _int_in(1), _int_in(0)
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"h2h: usage error: {message}", file=sys.stderr)
+        """One line: the error and where to look (no usage block)."""
+        message = " ".join(message.split())
+        print(f"h2h: usage error: {message}; see '{self.prog} --help'", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -603,11 +718,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--output", help="write the schedule (JSON)")
     sp.add_argument("--result", help="write the full result (JSON)")
     sp.add_argument("--gantt", help="draw the schedule to this PNG")
-    sp.add_argument("--time-limit", type=float, default=None, help="seconds")
-    sp.add_argument("--seed", type=int, default=0)
-    sp.add_argument("--workers", type=int, default=None, help="exact solvers' threads")
-    sp.add_argument("--rel-gap", type=float, default=0.0,
-                    help="exact solvers stop at this relative gap (default 0: optimal)")
+    sp.add_argument("--time-limit", type=_positive_float, default=None, help="seconds")
+    sp.add_argument("--seed", type=_seed, default=0, help=f"0..{SEED_MAX} (default 0)")
+    sp.add_argument("--workers", type=_at_least_1, default=None,
+                    help="exact solvers' threads (>= 1)")
+    sp.add_argument("--rel-gap", type=_unit_float, default=0.0,
+                    help="exact solvers stop at this relative gap, in [0, 1] (default 0:"
+                    " optimal)")
+    sp.add_argument("--locality", choices=list(LOCALITIES[1:]), default=None,
+                    help="override the instance's options.locality")
     sp.add_argument("--log", default=None, help="solver log: a file, or 'console'")
     sp.add_argument("--quiet", action="store_true", help="no progress lines")
     sp.add_argument("--option", action="append", metavar="KEY=VALUE",
@@ -620,7 +739,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("evaluate", cmd_evaluate, "evaluate a schedule with the independent evaluator")
     sp.add_argument("instance")
     sp.add_argument("schedule")
-    sp.add_argument("--max-violations", type=int, default=20, help="violations to print")
+    sp.add_argument("--max-violations", type=_non_negative, default=20,
+                    help="violations to print (>= 0)")
 
     imp = sub.add_parser("import", help="convert other formats into instances")
     isub = imp.add_subparsers(dest="format", required=True, parser_class=_Parser)
@@ -671,7 +791,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("suite", help="examples (the SPEC §8 reference instances), paper,"
                     " small, random, scale")
     sp.add_argument("-o", "--output", required=True, help="output directory")
-    sp.add_argument("--seed", type=_nonneg_int, default=0)
+    sp.add_argument("--seed", type=_seed, default=0)
     sp.add_argument("--param", action="append", metavar="KEY=VALUE",
                     help="suite parameter, VALUE in JSON (random: layers, accs, models,"
                     " width, edge_density, ccr, heterogeneity, comm, count; small: count;"
@@ -681,9 +801,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("set", nargs="+", help="instance files or directories")
     sp.add_argument("--solvers", default="baseline,h2h,heft",
                     help="comma-separated (default baseline,h2h,heft)")
-    sp.add_argument("--time-limit", type=float, default=60.0, help="per exact solve, s")
-    sp.add_argument("--seed", type=int, default=0)
-    sp.add_argument("--jobs", type=int, default=1, help="pairs at a time (exact solvers"
+    sp.add_argument("--time-limit", type=_positive_float, default=60.0,
+                    help="per exact solve, s")
+    sp.add_argument("--seed", type=_seed, default=0)
+    sp.add_argument("--jobs", type=_at_least_1, default=1, help="pairs at a time (exact solvers"
                     " use several threads each: on 2 cores keep 1)")
     sp.add_argument("--executor", choices=["local", "dask"], default="local")
     sp.add_argument("--address", help="Dask scheduler, tcp://HOST:PORT (default: a local"
@@ -699,8 +820,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("compare", cmd_compare, "one instance, several solvers, one table")
     sp.add_argument("instance")
     sp.add_argument("--solvers", default="baseline,h2h,h2h_plus,heft,cpsat,milp")
-    sp.add_argument("--time-limit", type=float, default=60.0)
-    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--time-limit", type=_positive_float, default=60.0)
+    sp.add_argument("--seed", type=_seed, default=0)
     sp = add("report", cmd_report, "markdown tables and PNG plots of a bench run")
     sp.add_argument("run", help="run directory of h2h bench")
     sp.add_argument("-o", "--output", required=True)
@@ -714,23 +835,66 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line(text: object, limit: int = 300) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _quiet_stdout() -> None:
+    """The reader of stdout went away (``h2h info X | head``): send the rest of the
+    output nowhere so that Python's exit flush does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # numpy's inf/nan arithmetic
+            return _main(argv)
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_OK
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
     try:
-        return int(args.func(args))
+        rc = int(args.func(args))
+        sys.stdout.flush()
+        return rc
+    except BrokenPipeError:
+        raise
     except UsageError as exc:
-        print(f"h2h: usage error: {exc}", file=sys.stderr)
+        print(f"h2h: usage error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except (InputError, ModelError) as exc:
-        print(f"h2h: error: {exc}", file=sys.stderr)
+        print(f"h2h: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
         print("h2h: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file the command could not read or write
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"h2h: error: {where}{exc.strerror or _one_line(exc)}", file=sys.stderr)
+        return EXIT_INVALID
+    except UnicodeDecodeError as exc:
+        print(f"h2h: error: input is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at"
+              f" offset {exc.start})", file=sys.stderr)
+        return EXIT_INVALID
+    except RecursionError:
+        print("h2h: error: input nested too deeply", file=sys.stderr)
+        return EXIT_INVALID
+    except MemoryError:
+        print("h2h: error: out of memory (input too large?)", file=sys.stderr)
+        return EXIT_INVALID
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -190,7 +190,7 @@ def evaluate(inst: Instance, schedule: Schedule, tables: CostTables | None = Non
     tol = TOL_REL * max(1.0, abs(latency) if math.isfinite(latency) else 1.0)
     for v, layer in enumerate(wl.layers):
         if not math.isfinite(start[v]) or start[v] < -tol:
-            viol.append(Violation("start", f"layer {layer.id!r} starts at {start[v]!r}",
+            viol.append(Violation("start", f"layer {layer.id!r} starts at {float(start[v]):.9g} s",
                                   (layer.id,), sysm.ids[x[v]]))
     ids = tables.layer_ids
     for a, seq in enumerate(order_idx):

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from h2h_opt.cli import OPTIONS_BEGIN, OPTIONS_END, options_reference
+from h2h_opt.io import atomic_write
 
 
 def main() -> None:
@@ -19,8 +20,7 @@ def main() -> None:
     _, sep2, tail = rest.partition(OPTIONS_END)
     if not sep or not sep2:
         sys.exit(f"{path}: markers {OPTIONS_BEGIN!r} ... {OPTIONS_END!r} not found")
-    path.write_text(f"{head}{OPTIONS_BEGIN}\n{options_reference()}\n{OPTIONS_END}{tail}",
-                    encoding="utf-8")
+    atomic_write(path, f"{head}{OPTIONS_BEGIN}\n{options_reference()}\n{OPTIONS_END}{tail}")
     print(f"wrote {path}")
 
 

@@ -10,7 +10,43 @@ from ..evaluate import evaluate
 from ..model import Instance
 from ..schedule import Schedule
 
-__all__ = ["gantt", "save_gantt", "steps_table", "write_markdown"]
+__all__ = ["check_figure_path", "gantt", "save_figure", "save_gantt", "steps_table",
+           "write_markdown"]
+
+
+def _figure_format(path: str | Path) -> str:
+    return Path(path).suffix[1:].lower() or "png"
+
+
+def check_figure_path(path: str | Path) -> Path:
+    """Refuse, before any work, a figure path matplotlib cannot write (its extension
+    names no supported format; none means PNG) or that cannot be written at all."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from ..io import OutputError, check_output
+
+    if not Path(path).suffix:
+        raise OutputError(f"{path}: no extension to name the figure's format (e.g. .png)")
+    fmt = _figure_format(path)
+    supported = FigureCanvasBase.get_supported_filetypes()
+    if fmt not in supported:
+        raise OutputError(f"{path}: cannot draw a figure in format {fmt!r} (supported:"
+                          f" {', '.join(sorted(supported))})")
+    return check_output(path)
+
+
+def save_figure(fig: Any, path: str | Path, dpi: int = 130) -> None:
+    """Save ``fig`` atomically (a temporary file renamed into place) and close it."""
+    import matplotlib.pyplot as plt
+
+    from ..io import atomic_path
+
+    check_figure_path(path)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, format=_figure_format(path))
+    finally:
+        plt.close(fig)
 
 
 def gantt(inst: Instance, schedule: Schedule, ax: Any = None, title: str | None = None) -> Any:
@@ -70,11 +106,14 @@ def save_gantt(inst: Instance, schedule: Schedule, path: str | Path,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    check_figure_path(path)
     ax = gantt(inst, schedule, title=title)
-    ax.figure.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    ax.figure.savefig(path, dpi=130)
-    plt.close(ax.figure)
+    try:
+        ax.figure.tight_layout()
+    except Exception:
+        plt.close(ax.figure)
+        raise
+    save_figure(ax.figure, path, dpi=130)
 
 
 def steps_table(steps: list[dict[str, Any]]) -> str:
@@ -93,10 +132,10 @@ def steps_table(steps: list[dict[str, Any]]) -> str:
 
 def write_markdown(lines: list[str], path: str | Path) -> str:
     """Write a markdown report ending with the versions that produced it; return it."""
+    from ..io import atomic_write
     from ..result import versions
 
     text = "\n".join([*lines, "", "Versions: " + ", ".join(
         f"{k} {v}" for k, v in versions().items())]) + "\n"
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(text)
+    atomic_write(path, text)
     return text

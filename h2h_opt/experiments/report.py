@@ -157,8 +157,9 @@ def _style(ax: Any, xlabel: str, ylabel: str) -> None:
 def _save(ax: Any, path: Path) -> bool:
     fig = (ax[0] if isinstance(ax, (list, tuple)) or hasattr(ax, "shape") else ax).figure
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    _plt().close(fig)
+    from .plots import save_figure
+
+    save_figure(fig, path, dpi=110)
     return True
 
 
@@ -209,7 +210,15 @@ def write_report(run_dir: str | Path, out_dir: str | Path, gantt: str | None = N
     rows = load_results(run_dir)
     if not rows:
         raise ValueError(f"{run_dir}: no results (run h2h bench first)")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from ..io import OutputError
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: is a file; give a folder for the report")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot create the report folder"
+                          f" ({exc.strerror or exc})") from None
     summary = summarise(_with_objectives(rows))
     info_path = run_dir / "run.json"
     info = json.loads(info_path.read_text()) if info_path.exists() else {}

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -35,9 +39,14 @@ from ..schedule import Schedule
 __all__ = [
     "FORMAT_VERSION",
     "InputError",
+    "OutputError",
+    "atomic_path",
+    "atomic_write",
+    "check_output",
     "dump_instance",
     "dump_result",
     "dump_schedule",
+    "instance_problems",
     "instance_schema",
     "load_json",
     "parse_instance",
@@ -61,6 +70,10 @@ class InputError(ModelError):
     """Bad input file: one line naming the file and the offending id or JSON path."""
 
 
+class OutputError(InputError):
+    """An output that cannot be written (a directory, under a file, no permission)."""
+
+
 def _short(value: Any) -> str:
     text = json.dumps(value) if not isinstance(value, str) else repr(value)
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
@@ -70,28 +83,140 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"non-finite number {name} is not allowed")
 
 
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def _check_readable(p: Path) -> None:
+    """Refuse, without opening it, anything but a regular file (directories, FIFOs,
+    devices such as ``/dev/zero``)."""
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"{p}: cannot read (no such file)") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read ({_reason(exc)})") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{p}: is a directory, not a file")
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{p}: not a regular file (a FIFO, socket or device); give a file")
+
+
+def read_text(path: str | Path) -> str:
+    """The UTF-8 text of a regular file; every failure is one :class:`InputError` line."""
+    p = Path(path)
+    _check_readable(p)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read ({_reason(exc)})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p}: not a UTF-8 text file (byte 0x{data[exc.start]:02x} at"
+                         f" offset {exc.start})") from None
+
+
 def load_json(path: str | Path) -> Any:
     """Read a JSON file; NaN/Infinity are rejected.  Raises :class:`InputError`."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: cannot read ({exc})") from None
+    text = read_text(p)
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InputError(f"{p}: invalid JSON at line {exc.lineno} column {exc.colno}:"
                          f" {exc.msg}") from None
+    except RecursionError:
+        raise InputError(f"{p}: invalid JSON: nested too deeply") from None
     except ValueError as exc:
-        raise InputError(f"{p}: invalid JSON: {exc}") from None
+        reason = str(exc) if len(str(exc)) <= _MAX_SHOWN else str(exc)[: _MAX_SHOWN - 3] + "..."
+        raise InputError(f"{p}: invalid JSON: {reason}") from None
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def check_output(path: str | Path) -> Path:
+    """Refuse, before any work is done, an output path that cannot be written: a
+    directory, a path under a file, a folder without write permission.  Missing parent
+    folders are fine (they are created on writing).  Returns the path."""
+    p = Path(path)
+    if p.is_dir():
+        raise OutputError(f"{p}: is a directory; give a file name")
+    if p.exists() and not p.is_file():
+        raise OutputError(f"{p}: not a regular file; give a file name")
+    parent = p.parent
+    while not parent.exists():
+        if parent.parent == parent:
+            break
+        parent = parent.parent
+    if parent.exists() and not parent.is_dir():
+        raise OutputError(f"{p}: cannot write: {parent} is a file, not a folder")
+    try:  # the one sure test (permissions, read-only or special file systems): try
+        tempfile.TemporaryDirectory(prefix=".h2h-probe-", dir=parent).cleanup()
+    except OSError as exc:
+        raise OutputError(f"{p}: cannot write in {parent} ({_reason(exc)})") from None
+    return p
+
+
+def _make_parent(p: Path) -> None:
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{p}: cannot write: cannot create folder {p.parent}"
+                          f" ({_reason(exc)})") from None
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path in the folder of ``path`` (same suffix), renamed onto ``path``
+    when the block ends without an exception and removed otherwise: a failure never
+    leaves a half-written or clobbered output."""
+    p = check_output(path)
+    if p.is_symlink():  # write through the link, keep the link
+        p = p.resolve()
+    _make_parent(p)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp" + p.suffix,
+                                        dir=p.parent)
+    except OSError as exc:
+        raise OutputError(f"{p}: cannot write ({_reason(exc)})") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        try:
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, p)
+        except OSError as exc:
+            raise OutputError(f"{p}: cannot write ({_reason(exc)})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str | Path, data: str | bytes | Callable[[Path], None]) -> None:
+    """Write ``data`` (text as UTF-8, bytes, or a function writing to the path it is
+    given) to a temporary file next to ``path`` and rename it into place."""
+    with atomic_path(path) as tmp:
+        try:
+            if callable(data):
+                data(tmp)
+            elif isinstance(data, bytes):
+                tmp.write_bytes(data)
+            else:
+                tmp.write_text(data, encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write ({_reason(exc)})") from None
 
 
 def write_json(data: Any, path: str | Path) -> None:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    atomic_write(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
 
 
 # --------------------------------------------------------------------------- schema
@@ -112,13 +237,11 @@ def _validator() -> Any:
     return cls(instance_schema())
 
 
-def _schema_check(doc: Any) -> None:
+def _describe(error: Any) -> str:
+    """One line for a jsonschema error, descending oneOf/anyOf to the most specific
+    reason."""
     import jsonschema
 
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(doc))
-    if error is None:
-        return
-    # descend oneOf/anyOf to the most specific reason
     while error.context:
         deeper = jsonschema.exceptions.best_match(error.context)
         if deeper is None:
@@ -127,12 +250,43 @@ def _schema_check(doc: Any) -> None:
     where = error.json_path
     if error.validator == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        raise InputError(f"{where}: unknown field {extra[0]!r}" if extra else
-                         f"{where}: {error.message}")
+        return (f"{where}: unknown field {extra[0]!r}" if extra else
+                f"{where}: {error.message}")
     if error.validator == "required":
-        raise InputError(f"{where}: {error.message}")
-    raise InputError(f"{where}: {_short(error.instance)} violates {error.validator}"
-                     f" {_short(error.validator_value)}")
+        return f"{where}: {error.message}"
+    return (f"{where}: {_short(error.instance)} violates {error.validator}"
+            f" {_short(error.validator_value)}")
+
+
+def _schema_check(doc: Any) -> None:
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(doc))
+    if error is not None:
+        raise InputError(_describe(error))
+
+
+def instance_problems(path: str | Path) -> list[str]:
+    """Every problem of an instance file, one line each (empty: the file is valid).
+
+    All structural problems (JSON Schema) are listed; when the structure is sound the
+    model's validation adds the first semantic one (it stops there).
+    """
+    try:
+        doc = load_json(path)
+    except InputError as exc:
+        return [str(exc)]
+    if isinstance(doc, Mapping) and doc.get("format_version") == FORMAT_VERSION \
+            and doc.get("kind") not in ("schedule", "result"):
+        errors = list(_validator().iter_errors(doc))
+        messages = list(dict.fromkeys(_describe(e) for e in errors))
+        if messages:
+            return [f"{path}: {m}" for m in messages]
+    try:
+        read_instance(path)
+    except InputError as exc:
+        return [str(exc)]
+    return []
 
 
 # --------------------------------------------------------------------------- instances
@@ -164,6 +318,8 @@ def parse_instance(doc: Any) -> Instance:
     """
     if not isinstance(doc, Mapping):
         raise InputError("$: an instance must be a JSON object")
+    if doc.get("kind") in ("schedule", "result"):
+        raise InputError(f"$.kind: this is a {doc['kind']} file, not an instance")
     if doc.get("format_version") != FORMAT_VERSION:
         raise InputError(f"$.format_version: expected {FORMAT_VERSION}, got"
                          f" {_short(doc.get('format_version'))}")
@@ -342,9 +498,12 @@ def parse_schedule(doc: Any) -> Schedule:
                 raise InputError(f"$.orders.{acc}: must be a list of layer ids")
             orders[acc] = order
     loc = doc.get("locality")
+    meta = doc.get("meta") or {}
+    if not isinstance(meta, Mapping):
+        raise InputError(f"$.meta: must be an object, got {_short(meta)}")
     try:
         return Schedule(inst_name, mapping, start, {a: tuple(o) for a, o in orders.items()},
-                        resident, loc, doc.get("meta") or {})
+                        resident, loc, meta)
     except ModelError as exc:
         raise InputError(str(exc)) from None
 
@@ -436,12 +595,3 @@ def read_result(path: str | Path) -> SolveResult:
 
 def write_result(res: SolveResult, path: str | Path) -> None:
     write_json(dump_result(res), path)
-
-def read_text(path: str | Path) -> str:
-    p = Path(path)
-    try:
-        return p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{p}: not a UTF-8 text file") from None

@@ -1,8 +1,9 @@
 """Benchmark instance sets (``h2h generate SUITE --seed N -o DIR``).
 
 * ``examples``: the SPEC §8 reference instances bundled in ``instances/examples``
-  (``cnn_acc_1`` alone, with ``cnn_acc_2``, and the fused workload on both, at 1.25 GB/s),
-  with the serial schedule of the one-accelerator instance;
+  (``cnn_acc_1`` alone, with ``cnn_acc_2``, and the fused workload on both, at 1.25 GB/s;
+  and the two-accelerator one with ``same_accelerator`` locality, which the exact
+  solvers take), with the serial schedule of the one-accelerator instance;
 * ``paper``: every MMMT workload of :data:`h2h_opt.zoo.WORKLOADS` on every dataflow
   system of :data:`h2h_opt.zoo.SYSTEMS` at every host bandwidth of
   :data:`h2h_opt.zoo.BANDWIDTHS_GBPS` (``host`` comm, ``same_accelerator`` locality,
@@ -47,6 +48,8 @@ def _examples(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
     yield reference_example(1, 1.25)
     yield reference_example(2, 1.25)
     yield reference_example(2, 1.25, fused=True)
+    # same_accelerator locality: the one the exact solvers take (CP-SAT proves it optimal)
+    yield reference_example(2, 1.25, locality="same_accelerator")
 
 
 def serial_schedule(inst: Instance) -> Schedule:
@@ -214,7 +217,7 @@ def write_suite(name: str, out: str | Path, seed: int = 0,
                 progress: Callable[[int, int, str], None] | None = None) -> list[str]:
     """Write a suite's instances, the schedules that come with them, and its
     ``MANIFEST.json``; returns the paths (the manifest last)."""
-    from ..io import write_instance, write_schedule
+    from ..io import atomic_write, write_instance, write_schedule
     from ..result import versions
 
     out = Path(out)
@@ -236,5 +239,5 @@ def write_suite(name: str, out: str | Path, seed: int = 0,
     manifest = {"generator": f"h2h_opt.suites:{name}", "suite": name,
                 "description": suite.description, "seed": seed, "parameters": params or {},
                 "versions": versions(), "files": files}
-    (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    atomic_write(out / "MANIFEST.json", json.dumps(manifest, indent=2) + "\n")
     return [str(out / f) for f in files] + [str(out / "MANIFEST.json")]

@@ -256,7 +256,7 @@ ROWS: dict[str, Row] = {
     "gen_scale_both": Row({}, "generate scale -o {d}/set --param sizes=[10] --param layers=5",
                           2, "scale suite: give sizes or layers, not both"),
     "gen_negative_seed": Row({}, GEN_RANDOM + " --seed -1", 2,
-                             "--seed: expected a non-negative integer"),
+                             "--seed: expected an integer in 0..2147483647"),
     "gen_output_is_a_file": Row({"set": "x"}, GEN_RANDOM, 2,
                                 "exists and is not a directory"),
     # ---------------------------------------------------------------- ONNX
