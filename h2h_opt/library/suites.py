@@ -28,7 +28,6 @@ seed gives the same files.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -217,7 +216,7 @@ def write_suite(name: str, out: str | Path, seed: int = 0,
                 progress: Callable[[int, int, str], None] | None = None) -> list[str]:
     """Write a suite's instances, the schedules that come with them, and its
     ``MANIFEST.json``; returns the paths (the manifest last)."""
-    from ..io import atomic_write, write_instance, write_schedule
+    from ..io import write_instance, write_json, write_schedule
     from ..result import versions
 
     out = Path(out)
@@ -236,8 +235,11 @@ def write_suite(name: str, out: str | Path, seed: int = 0,
         if progress:
             progress(k, len(insts), inst.name)
     files += schedules
-    manifest = {"generator": f"h2h_opt.suites:{name}", "suite": name,
+    # the versions that made the files, but not the machine's platform: regenerating a
+    # committed set elsewhere leaves it byte-identical when the versions agree
+    made_with = {k: v for k, v in versions().items() if k != "platform"}
+    manifest = {"generator": f"{__name__}:{name}", "suite": name,
                 "description": suite.description, "seed": seed, "parameters": params or {},
-                "versions": versions(), "files": files}
-    atomic_write(out / "MANIFEST.json", json.dumps(manifest, indent=2) + "\n")
+                "versions": made_with, "files": files}
+    write_json(manifest, out / "MANIFEST.json")  # one JSON indentation for every file
     return [str(out / f) for f in files] + [str(out / "MANIFEST.json")]
