@@ -269,8 +269,9 @@ def _schema_check(doc: Any) -> None:
 def instance_problems(path: str | Path) -> list[str]:
     """Every problem of an instance file, one line each (empty: the file is valid).
 
-    All structural problems (JSON Schema) are listed; when the structure is sound the
-    model's validation adds the first semantic one (it stops there).
+    All structural problems (JSON Schema) are listed; when the structure is sound,
+    every layer, edge and accelerator that fails the model's own checks; when those
+    pass, the first problem of the whole (duplicate ids, cycles, costs, ranges).
     """
     try:
         doc = load_json(path)
@@ -282,6 +283,9 @@ def instance_problems(path: str | Path) -> list[str]:
         messages = list(dict.fromkeys(_describe(e) for e in errors))
         if messages:
             return [f"{path}: {m}" for m in messages]
+        elements = _element_problems(doc)
+        if elements:
+            return [f"{path}: {m}" for m in elements]
     try:
         read_instance(path)
     except InputError as exc:
@@ -308,6 +312,43 @@ def _matrix(value: Any, n: int, default: float, name: str) -> tuple[tuple[float,
                        for x in row) for row in value)
 
 
+def _layer(ld: Mapping[str, Any]) -> Layer:
+    return Layer(id=ld["id"], op=ld["op"], model=ld.get("model", "main"),
+                 shape=ld.get("shape", {}), input_bytes=ld.get("input_bytes"),
+                 weight_bytes=ld.get("weight_bytes"), output_bytes=ld.get("output_bytes"),
+                 macs=ld.get("macs"))
+
+
+def _edge(e: Mapping[str, Any]) -> Edge:
+    return Edge(e["src"], e["dst"], e.get("bytes"))
+
+
+def _accelerator(a: Mapping[str, Any]) -> Accelerator:
+    return Accelerator(
+        id=a["id"], ops=frozenset(a["ops"]), cost_model=a["cost_model"],
+        power_w=a.get("power_w", 0.0),
+        weight_capacity_bytes=_num_or_inf(a.get("weight_capacity_bytes")),
+        host_bandwidth_bps=_num_or_inf(a.get("host_bandwidth_bps")),
+        link_energy_jpb=a.get("link_energy_jpb", 0.0),
+    )
+
+
+def _element_problems(doc: Mapping[str, Any]) -> list[str]:
+    """The model's checks of every layer, edge and accelerator on its own, each failure
+    with its JSON path (a structurally valid document)."""
+    out = []
+    for where, items, build in (("$.workload.layers", doc["workload"]["layers"], _layer),
+                                ("$.workload.edges", doc["workload"].get("edges", []), _edge),
+                                ("$.system.accelerators", doc["system"]["accelerators"],
+                                 _accelerator)):
+        for i, item in enumerate(items):
+            try:
+                build(item)
+            except ModelError as exc:
+                out.append(f"{where}[{i}]: {exc}")
+    return out
+
+
 def parse_instance(doc: Any) -> Instance:
     """Build a validated :class:`Instance` from a parsed JSON document.
 
@@ -325,23 +366,9 @@ def parse_instance(doc: Any) -> Instance:
                          f" {_short(doc.get('format_version'))}")
     _schema_check(doc)
     w, s = doc["workload"], doc["system"]
-    layers = tuple(
-        Layer(id=ld["id"], op=ld["op"], model=ld.get("model", "main"), shape=ld.get("shape", {}),
-              input_bytes=ld.get("input_bytes"), weight_bytes=ld.get("weight_bytes"),
-              output_bytes=ld.get("output_bytes"), macs=ld.get("macs"))
-        for ld in w["layers"]
-    )
-    edges = tuple(Edge(e["src"], e["dst"], e.get("bytes")) for e in w.get("edges", []))
-    accs = tuple(
-        Accelerator(
-            id=a["id"], ops=frozenset(a["ops"]), cost_model=a["cost_model"],
-            power_w=a.get("power_w", 0.0),
-            weight_capacity_bytes=_num_or_inf(a.get("weight_capacity_bytes")),
-            host_bandwidth_bps=_num_or_inf(a.get("host_bandwidth_bps")),
-            link_energy_jpb=a.get("link_energy_jpb", 0.0),
-        )
-        for a in s["accelerators"]
-    )
+    layers = tuple(_layer(ld) for ld in w["layers"])
+    edges = tuple(_edge(e) for e in w.get("edges", []))
+    accs = tuple(_accelerator(a) for a in s["accelerators"])
     links = None
     if s.get("links") is not None:
         lk, n = s["links"], len(accs)

@@ -164,3 +164,19 @@ def test_cost_csv_missing_rows_named(tmp_path):
     f.write_text("layer,accelerator,time_s\nL1,a1,1\n")
     with pytest.raises(InputError, match="no time_s for layer 'L2'"):
         import_cost_csv(chain_instance(2), f)
+
+
+def test_validate_lists_every_element_problem(tmp_path):
+    """Past the schema, every layer, edge and accelerator failing the model's checks is
+    one problem with its JSON path (not only the first)."""
+    from h2h_opt.io.files import instance_problems
+
+    doc = json.loads((DATA / "good_small.json").read_text())
+    doc["workload"]["layers"][0]["shape"] = {"M": 4, "N": 3, "R": 8, "C": 8}
+    doc["workload"]["layers"][1]["shape"] = {"M": 10, "N": 256, "Q": 1}
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(doc))
+    problems = instance_problems(path)
+    assert len(problems) == 2
+    assert "$.workload.layers[0]: layer 'A': op 'conv' needs shape field 'K'" in problems[0]
+    assert "$.workload.layers[1]: layer 'B': unknown shape field 'Q'" in problems[1]
