@@ -12,7 +12,31 @@ from ..cost import compile_tables
 from ..model import Accelerator, Instance, ModelError, System
 from .files import InputError, read_text
 
-__all__ = ["import_cost_csv", "replace_cost_tables"]
+__all__ = ["check_cost_row", "import_cost_csv", "replace_cost_tables"]
+
+
+def check_cost_row(inst: Instance, where: str, lid: str, acc: str,
+                   seen: dict[tuple[str, str], int], line: int) -> None:
+    """A row giving the cost of layer ``lid`` on accelerator ``acc`` (a cost CSV or a
+    MAESTRO layer map): both known, the pair given once, the op run by ``acc``.
+
+    Raises
+    ------
+    InputError
+        One line starting with ``where`` (file and line).
+    """
+    if lid not in inst.workload.index:
+        raise InputError(f"{where}: unknown layer {lid!r}")
+    if acc not in inst.system.index:
+        raise InputError(f"{where}: unknown accelerator {acc!r}")
+    if (lid, acc) in seen:
+        raise InputError(f"{where}: layer {lid!r} on {acc!r} already given on line"
+                         f" {seen[lid, acc]}")
+    seen[lid, acc] = line
+    op = inst.workload.layers[inst.workload.index[lid]].op
+    if op not in inst.system.accelerators[inst.system.index[acc]].ops:
+        raise InputError(f"{where}: accelerator {acc!r} does not run op {op!r} of layer"
+                         f" {lid!r}")
 
 
 def import_cost_csv(inst: Instance, path: str | Path) -> Instance:
@@ -38,18 +62,7 @@ def import_cost_csv(inst: Instance, path: str | Path) -> Instance:
         for row in reader:
             row_no = reader.line_num
             lid, acc = (row.get("layer") or "").strip(), (row.get("accelerator") or "").strip()
-            if lid not in inst.workload.index:
-                raise InputError(f"{p} line {row_no}: unknown layer {lid!r}")
-            if acc not in inst.system.index:
-                raise InputError(f"{p} line {row_no}: unknown accelerator {acc!r}")
-            if (lid, acc) in seen:
-                raise InputError(f"{p} line {row_no}: layer {lid!r} on {acc!r} already given"
-                                 f" on line {seen[lid, acc]}")
-            seen[lid, acc] = row_no
-            op = inst.workload.layers[inst.workload.index[lid]].op
-            if op not in inst.system.accelerators[inst.system.index[acc]].ops:
-                raise InputError(f"{p} line {row_no}: accelerator {acc!r} does not run op"
-                                 f" {op!r} of layer {lid!r}")
+            check_cost_row(inst, f"{p} line {row_no}", lid, acc, seen, row_no)
             entry = tables.setdefault(acc, {"time_s": {}, "energy_j": {}})
             for key in ("time_s", "energy_j"):
                 raw = (row.get(key) or "").strip()

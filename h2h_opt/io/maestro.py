@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 
 from ..model import Instance
-from .costs import replace_cost_tables
+from .costs import check_cost_row, replace_cost_tables
 from .files import InputError, read_text
 
 __all__ = ["read_maestro"]
@@ -91,18 +91,7 @@ def read_maestro(inst: Instance, csv_paths: list[str | Path], layer_map: str | P
         m = dict(zip(mhead, row, strict=False))
         net, ml = m.get("network", ""), m.get("maestro_layer", "")
         lid, acc = m.get("layer", ""), m.get("accelerator", "")
-        if lid not in inst.workload.index:
-            raise InputError(f"{mp} line {line}: unknown layer {lid!r}")
-        if acc not in inst.system.index:
-            raise InputError(f"{mp} line {line}: unknown accelerator {acc!r}")
-        if (lid, acc) in seen:
-            raise InputError(f"{mp} line {line}: layer {lid!r} on {acc!r} already mapped on"
-                             f" line {seen[lid, acc]}")
-        seen[lid, acc] = line
-        op = inst.workload.layers[inst.workload.index[lid]].op
-        if op not in inst.system.accelerators[inst.system.index[acc]].ops:
-            raise InputError(f"{mp} line {line}: accelerator {acc!r} does not run op {op!r}"
-                             f" of layer {lid!r}")
+        check_cost_row(inst, f"{mp} line {line}", lid, acc, seen, line)
         hits = [(p, no, r) for p, no, r in results if r["Layer Number"] == ml
                 and (not net or r["Neural Network Name"] == net)]
         if len(hits) != 1:

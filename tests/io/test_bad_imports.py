@@ -169,7 +169,7 @@ ROWS: dict[str, Row] = {
     "maestro_duplicate_map_row": Row(
         {"map.csv": "maestro_layer,layer,accelerator\nfc_4096_4096,B,acc0\n"
                     "fc_4096_4096,B,acc0\n"},
-        IMPORT_MAESTRO, 1, "map.csv line 3: layer 'B' on 'acc0' already mapped on line 2"),
+        IMPORT_MAESTRO, 1, "map.csv line 3: layer 'B' on 'acc0' already given on line 2"),
     "maestro_op_not_run": Row({"map.csv": "maestro_layer,layer,accelerator\nfc_4096_4096,B,acc1\n"},
                               IMPORT_MAESTRO, 1, "line 2: accelerator 'acc1' does not run op 'fc'"),
     "maestro_short_map_row": Row({"map.csv": "maestro_layer,layer,accelerator\nfc_4096_4096\n"},
