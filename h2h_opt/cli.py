@@ -35,7 +35,7 @@ from .io import (
     write_json,
     write_schedule,
 )
-from .model import LOCALITIES, ModelError
+from .model import LOCALITIES, Instance, ModelError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -143,9 +143,23 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _with_locality(inst: Instance, locality: str | None) -> Instance:
+    """``inst`` with its ``options.locality`` overridden (``--locality``)."""
+    if locality is None or locality == inst.options.locality:
+        return inst
+    import dataclasses
+
+    return dataclasses.replace(inst, options=dataclasses.replace(inst.options,
+                                                                 locality=locality))
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    inst = read_instance(args.instance)
     sched = read_schedule(args.schedule)
+    locality = args.locality or sched.meta.get("locality_override")
+    if locality is not None and args.locality is None:
+        print(f"h2h: note: evaluating with locality {locality!r}, the --locality the"
+              " schedule was solved with", file=sys.stderr)
+    inst = _with_locality(read_instance(args.instance), locality)
     ev = evaluate(inst, sched)
     other = (f"; the schedule is for instance {sched.instance!r}, not {inst.name!r}"
              if sched.instance != inst.name else "")
@@ -244,12 +258,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         raise UsageError("solve: the instance argument is required (except with"
                          " --list-options)")
     _check_solve_outputs(args)
-    inst = read_instance(args.instance)
-    if args.locality is not None and args.locality != inst.options.locality:
-        import dataclasses
-
-        inst = dataclasses.replace(inst, options=dataclasses.replace(
-            inst.options, locality=args.locality))
+    inst = _with_locality(read_instance(args.instance), args.locality)
     unit = "J" if inst.options.objective == "energy" else "s"
 
     def show(p: dict[str, Any]) -> None:
@@ -269,6 +278,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
         res = solve(inst, args.solver, params)
     except OptionError as exc:  # a bad --option is a usage error (exit 2)
         raise UsageError(str(exc)) from None
+    if args.locality is not None and res.schedule is not None:  # evaluate applies it again
+        res.schedule = res.schedule.with_meta(locality_override=args.locality)
     wrote: list[str] = []
 
     def note(text: str) -> None:
@@ -304,7 +315,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
             f"latency   {res.latency:.6g} s", f"energy    {res.energy:.6g} J",
             f"time      {res.time_s:.3f} s"]
     if res.bound is not None:
-        text.append(f"bound     {res.bound:.6g} {unit} (gap {100 * (res.gap or 0):.2f} %)")
+        gap_text = "no schedule" if res.gap is None else f"gap {100 * res.gap:.2f} %"
+        text.append(f"bound     {res.bound:.6g} {unit} ({gap_text})")
     if res.steps:
         from .experiments.plots import steps_table
 
@@ -739,6 +751,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("evaluate", cmd_evaluate, "evaluate a schedule with the independent evaluator")
     sp.add_argument("instance")
     sp.add_argument("schedule")
+    sp.add_argument("--locality", choices=list(LOCALITIES[1:]), default=None,
+                    help="override the instance's options.locality (default: the one the"
+                         " schedule was solved with, if it says)")
     sp.add_argument("--max-violations", type=_non_negative, default=20,
                     help="violations to print (>= 0)")
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -70,6 +71,22 @@ class Transfers:
     edge_delay: np.ndarray
 
 
+def link_delay(tables: CostTables, k: Any, a: Any, b: Any) -> Any:
+    """E7's ``c_uv = λ[a][b] + d_uv / bw[a][b]`` of edge(s) ``k`` sent from accelerator(s)
+    ``a`` to ``b`` (seconds; numpy broadcasting over the three; the caller decides that
+    ``a ≠ b``): the one place the link delay is written."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return tables.link_latency[a, b] + tables.edge_bytes[k] / tables.link_bw[a, b]
+
+
+def all_link_delays(tables: CostTables) -> np.ndarray:
+    """(E, A, A) :func:`link_delay` of every edge and ordered pair, 0 on the diagonal."""
+    e, m = len(tables.edge_src), tables.num_accs
+    sec = link_delay(tables, np.arange(e)[:, None, None], np.arange(m)[None, :, None],
+                     np.arange(m)[None, None, :])
+    return np.where(np.eye(m, dtype=bool)[None, :, :], 0.0, sec)
+
+
 def transfers(tables: CostTables, comm: str, locality: str, x: np.ndarray,
               prev: np.ndarray) -> Transfers:
     """The transfers of mapping ``x`` with per-accelerator predecessors ``prev``.
@@ -106,9 +123,7 @@ def transfers(tables: CostTables, comm: str, locality: str, x: np.ndarray,
         out_b = np.where(~has_succ | remote_out, tables.output_bytes, 0.0)
         return Transfers(local, in_b, out_b, np.zeros(len(src)))
     if comm == "p2p":
-        xs, xd = x[src], x[dst]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            delay = np.where(same, 0.0, tables.link_latency[xs, xd] + d / tables.link_bw[xs, xd])
+        delay = np.where(same, 0.0, link_delay(tables, slice(None), x[src], x[dst]))
         zero = np.zeros(n)
         return Transfers(same, zero, zero, delay)
     raise ModelError(f"unknown comm {comm!r}")
@@ -175,11 +190,8 @@ def check_ranges(inst: Instance, tables: CostTables) -> None:
                          f" transfers take {float(full[v, a]):g} s, above {MAX_SECONDS:g} s"
                          " (a bandwidth too small?)")
     if inst.options.comm == "p2p" and len(tables.edge_src):
-        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            off = ~np.eye(tables.num_accs, dtype=bool)
-            sec = tables.link_latency[None, :, :] + tables.edge_bytes[:, None, None] \
-                / tables.link_bw[None, :, :]
-        bad = np.argwhere(~(sec <= MAX_SECONDS) & off[None, :, :])
+        sec = all_link_delays(tables)
+        bad = np.argwhere(~(sec <= MAX_SECONDS))
         if len(bad):
             k, a, b = (int(i) for i in bad[0])
             u, v = int(tables.edge_src[k]), int(tables.edge_dst[k])
@@ -314,11 +326,10 @@ class CommModel:
                 if x[self.src[k]] != a:
                     dur += ebytes[k] * inv_b[a]
             return dur + out_b[v] * inv_b[a], [0.0] * len(edges)
-        lat, lbw = self.tables.link_latency, self.tables.link_bw
         delays = []
         for k in edges:
             b = x[self.src[k]]
-            delays.append(0.0 if b == a else lat[b, a] + ebytes[k] / lbw[b, a])
+            delays.append(0.0 if b == a else float(link_delay(self.tables, k, b, a)))
         return dur, delays
 
     def mean_busy(self) -> np.ndarray:
@@ -354,7 +365,7 @@ class CommModel:
             inv_b = 1.0 / tab.host_bw
             vals = [d * (inv_b[a] + inv_b[b]) for a, b in pairs]
         else:
-            vals = [tab.link_latency[a, b] + d / tab.link_bw[a, b] for a, b in pairs]
+            vals = [float(link_delay(tab, k, a, b)) for a, b in pairs]
         return float(np.mean(vals))
 
     # -- ticks and joules ----------------------------------------------------------------
@@ -362,31 +373,19 @@ class CommModel:
         """An upper bound on any sensible schedule's makespan: every layer at its longest
         all-paid busy time (E2-E4 / E6, nothing resident) one after another, plus the
         longest E7 delay of every edge."""
-        tab = self.tables
         full = np.where(self.feasible, self.full_busy(), 0.0)
         total = float(full.max(axis=1).sum())
         if not self.host and len(self.src):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                sec = tab.link_latency[None, :, :] + tab.edge_bytes[:, None, None] \
-                    / tab.link_bw[None, :, :]
-            off = ~np.eye(self.m, dtype=bool)
-            total += float(np.where(off[None, :, :], sec, 0.0).max(axis=(1, 2)).sum())
+            total += float(all_link_delays(self.tables).max(axis=(1, 2)).sum())
         return total
 
     @cached_property
     def delay_ticks(self) -> np.ndarray:
         """(E, A, A) E7 delays in ticks, rounded up; 0 on the diagonal and under host."""
-        tab = self.tables
         e = len(self.src)
-        delay = np.zeros((e, self.m, self.m), dtype=np.int64)
-        if not self.host and e:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                sec = tab.link_latency[None, :, :] + tab.edge_bytes[:, None, None] \
-                    / tab.link_bw[None, :, :]
-            delay = to_ticks(sec, self.tick_s)
-            for a in range(self.m):
-                delay[:, a, a] = 0
-        return delay
+        if self.host or not e:
+            return np.zeros((e, self.m, self.m), dtype=np.int64)
+        return to_ticks(all_link_delays(self.tables), self.tick_s)
 
     @cached_property
     def link_energy_jpb(self) -> np.ndarray:

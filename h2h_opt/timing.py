@@ -188,6 +188,8 @@ def asap(inst: Instance, mapping: Mapping[str, str], residency: Mapping[str, boo
         if lid not in mapping:
             raise ModelError(f"asap: layer {lid!r} is not mapped")
     for lid, acc in mapping.items():
+        if lid not in wl.index:
+            raise ModelError(f"asap: unknown layer {lid!r} in the mapping")
         if acc not in inst.system.index:
             raise ModelError(f"asap: layer {lid!r} mapped to unknown accelerator {acc!r}")
     seen: dict[str, str] = {}

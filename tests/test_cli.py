@@ -125,3 +125,26 @@ def test_solve_other_solvers_text_output(capsys, heuristic_solver):
 def test_solve_bad_option_is_usage_error(capsys):
     rc, _, err = run(capsys, "solve", str(REF1), "--option", "novalue")
     assert rc == 2 and "KEY=VALUE" in err
+
+
+def test_a_schedule_solved_with_locality_evaluates_with_it(tmp_path, capsys):
+    """solve --locality writes a schedule that evaluate judges under the same rule (it
+    says so), not under the file's."""
+    out = tmp_path / "s.json"
+    ref2 = REF1.parent / "reference-2acc-1.25GBps.json"
+    assert main(["solve", str(ref2), "--solver", "h2h", "--locality", "same_accelerator",
+                 "-o", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(ref2), str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "feasible  yes" in captured.out and "locality 'same_accelerator'" in captured.err
+    # the file's own rule can be asked for explicitly
+    assert main(["evaluate", str(ref2), str(out), "--locality", "adjacent"]) in (0, 1)
+
+
+def test_results_record_every_option_as_used(tmp_path):
+    result = tmp_path / "r.json"
+    assert main(["solve", str(REF1), "--solver", "h2h", "--option", "passes=0",
+                 "--result", str(result), "--quiet"]) == 0
+    options = json.loads(result.read_text())["params"]["options"]
+    assert options["passes"] == 0 and options["cap"] == 20000 and options["energy_ties"]

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from helpers import table_instance
+from helpers import chain_instance, table_instance
 
 from h2h_opt.evaluate import evaluate
 from h2h_opt.library.zoo import reference_example
@@ -281,3 +281,9 @@ def test_reference_serial_schedule_is_sum_of_full_latencies():
     assert ev.latency == pytest.approx(float(full[:, 0].sum()))
     # energy = P * sum L because eps = P / B (SPEC §5)
     assert ev.energy == pytest.approx(18.61 * ev.latency)
+
+
+def test_asap_names_an_unknown_layer():
+    inst = chain_instance(2)
+    with pytest.raises(ModelError, match="unknown layer 'ZZZ'"):
+        asap(inst, {"L1": "a0", "L2": "a0", "ZZZ": "a0"}, {}, {"a0": ("L1", "L2", "ZZZ")})

@@ -106,7 +106,9 @@ def solve(inst: Instance, solver: str = "h2h", params: SolveParams | None = None
         res.info["warm_start_time_s"] = warm_time
     if not res.time_s:
         res.time_s = time.perf_counter() - t0
-    res.params = {**params.to_dict(), **res.params}
+    # what produced the result: the common parameters and every option as used
+    # (defaults included), over whatever the backend recorded
+    res.params = {**res.params, **params.to_dict(), "options": opts}
     return keep_promises(inst, finalise(inst, res), initial)
 
 

@@ -83,7 +83,7 @@ class Option:
     low: float | None = None
     high: float | None = None
     nullable: bool = False
-    keys: Callable[[str], bool] | None = None
+    keys: Callable[[str, Any], str | None] | None = None
     keys_help: str = ""
 
     def __post_init__(self) -> None:
@@ -148,10 +148,13 @@ class Option:
             ok = isinstance(value, Mapping)
             allowed_key = self.keys
             if ok and allowed_key is not None:
-                for key in value:
-                    if not isinstance(key, str) or not allowed_key(key):
-                        raise OptionError(f"solver {solver!r}: option {self.name!r} must be"
-                                          f" {self.allowed()}, got key {key!r}")
+                for key, item in value.items():
+                    if not isinstance(key, str):
+                        raise OptionError(f"solver {solver!r}: option {self.name!r}: keys are"
+                                          f" {self.keys_help} names, got {key!r}")
+                    reason = allowed_key(key, item)
+                    if reason:
+                        raise OptionError(f"solver {solver!r}: option {self.name!r}: {reason}")
         if not ok:
             raise OptionError(f"solver {solver!r}: option {self.name!r} must be"
                               f" {self.allowed()}, got {value!r}")

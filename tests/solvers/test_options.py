@@ -86,9 +86,12 @@ def test_unknown_option_is_rejected_before_solving(inst, no_solving, solver):
 def test_bad_value_is_rejected_before_solving(inst, no_solving, solver, option, bad):
     with pytest.raises(OptionError) as err:
         solve(inst, solver, SolveParams(options={option.name: bad}))
-    got = "key 'no_such_key'" if bad == {"no_such_key": 1} else repr(bad)
-    assert str(err.value) == (f"solver {solver!r}: option {option.name!r} must be"
-                              f" {option.allowed()}, got {got}")
+    if bad == {"no_such_key": 1}:  # a native parameter's name: the solver's own word
+        assert str(err.value) == (f"solver {solver!r}: option {option.name!r}:"
+                                  f" 'no_such_key' is not a {option.keys_help}")
+    else:
+        assert str(err.value) == (f"solver {solver!r}: option {option.name!r} must be"
+                                  f" {option.allowed()}, got {bad!r}")
 
 
 def test_every_solver_kind_has_a_bad_value_case():
@@ -147,9 +150,12 @@ def test_defaults_given_explicitly_change_nothing(inst, solver):
 def test_native_parameter_names_are_checked(solver, option, params):
     (o,) = [o for o in solver_options(solver) if o.name == option]
     assert o.check(params, solver) == params
-    with pytest.raises(OptionError, match=f"option '{option}' must be an object .*, got key"
-                       " 'linearisation_level'"):
+    with pytest.raises(OptionError, match=f"option '{option}': 'linearisation_level' is not"):
         o.check({**params, "linearisation_level": 2}, solver)
+    # values too: a word where a number belongs is refused before solving
+    key = next(iter(params))
+    with pytest.raises(OptionError, match=f"option '{option}': 'abc' is not a value"):
+        o.check({key: "abc"}, solver)
 
 
 def test_valid_non_default_values_are_accepted(inst):

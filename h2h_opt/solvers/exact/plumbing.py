@@ -66,6 +66,9 @@ class LogSink:
         with contextlib.suppress(OSError, ValueError, AttributeError):
             self._err = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1)
         if self.log and self.log not in ("console", "-"):
+            from pathlib import Path
+
+            Path(self.log).parent.mkdir(parents=True, exist_ok=True)  # as for -o
             self._file = open(self.log, "a", encoding="utf-8")  # noqa: SIM115
         return self
 
