@@ -50,6 +50,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from ..io import atomic_write
+
 __all__ = ["BenchError", "BenchSpec", "CorruptResults", "RunBusy", "RunMismatch",
            "load_results", "pair_key", "run_bench", "run_pair"]
 
@@ -499,9 +501,7 @@ def _run_locked(spec: BenchSpec, instances: list[str], run_dir: Path, progress: 
         info["instance_sha256"] = {f: digests.get(_same_file_key(f), recorded.get(f))
                                    for f in info["instances"]}
         session_no = len(info["sessions"]) - 1
-        tmp = info_path.with_name(info_path.name + ".tmp")  # a kill leaves the old one
-        tmp.write_text(json.dumps(info, indent=2) + "\n")
-        os.replace(tmp, info_path)
+        atomic_write(info_path, json.dumps(info, indent=2) + "\n")  # a kill leaves the old one
         sched_dir = str(run_dir / "schedules") if spec.save_schedules else None
         if sched_dir:
             Path(sched_dir).mkdir(exist_ok=True)
