@@ -35,12 +35,13 @@ SOLVERS: dict[str, tuple[str, str]] = {
     "heft": ("h2h_opt.solvers.heuristics.heft", "HeftSolver"),
     "cpsat": ("h2h_opt.solvers.exact.cpsat", "CpSatSolver"),
     "milp": ("h2h_opt.solvers.exact.milp", "MilpSolver"),
+    "lns": ("h2h_opt.solvers.exact.cpsat", "LnsSolver"),
 }
 
 
 def solver_names(kind: str | None = None) -> list[str]:
-    """Registered solvers, optionally only those of one ``kind`` ("heuristic" or
-    "exact"); imports each backend to read its kind."""
+    """Registered solvers, optionally only those of one ``kind`` ("heuristic", "exact"
+    or "anytime"); imports each backend to read its kind."""
     if kind is None:
         return list(SOLVERS)
     return [name for name, (module, cls) in SOLVERS.items()

@@ -226,7 +226,7 @@ class SolveParams:
 @runtime_checkable
 class Solver(Protocol):
     name: str
-    kind: str  # "heuristic" or "exact"
+    kind: str  # "heuristic", "exact" (proves optima) or "anytime" (improves, proves nothing)
     options: tuple[Option, ...]  # every option solve() reads
 
     def available(self) -> str | None:

@@ -15,8 +15,10 @@ from h2h_opt.solvers import SOLVERS, SolveParams, get_solver, solve, solver_name
 
 def test_kinds_partition_the_registry():
     heuristic, exact = solver_names("heuristic"), solver_names("exact")
-    assert heuristic and exact and not set(heuristic) & set(exact)
-    assert sorted(heuristic + exact) == sorted(SOLVERS) == sorted(solver_names())
+    anytime = solver_names("anytime")
+    assert heuristic and exact and anytime
+    assert not set(heuristic) & set(exact) and not set(anytime) & (set(heuristic) | set(exact))
+    assert sorted(heuristic + exact + anytime) == sorted(SOLVERS) == sorted(solver_names())
     for name in SOLVERS:
         assert get_solver(name).name == name
 

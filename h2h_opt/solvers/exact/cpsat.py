@@ -44,7 +44,7 @@ from ...cost import CostTables, compile_tables
 from ...model import Instance
 from ...result import SolveResult
 from ...schedule import Decision, Schedule
-from ..base import Option, SolveParams
+from ..base import Option, SolveParams, SolverError
 from .native import sat_parameter
 from .plumbing import (
     ExactSolver,
@@ -733,3 +733,124 @@ class CpSatSolver(ExactSolver):
         for v in sorted(range(mdl.n), key=lambda v: (start[v], end[v], v)):
             orders[x[v]].append(v)
         return Decision(np.array(x, dtype=np.int64), np.array(r, dtype=bool), orders)
+
+
+class LnsSolver(ExactSolver):
+    """Large-neighbourhood search on the CP-SAT model (anytime; issue 14, first version).
+
+    Starts from a heuristic's schedule (the warm start, ``h2h_plus`` by default) and
+    repeats: free a neighbourhood -- the layers whose current start lies nearest a
+    random time of the schedule (a window in time) -- keep every other layer's
+    accelerator, residency and relative order on its accelerator, re-optimise the freed
+    part with CP-SAT on a short budget, hinted with the current schedule, and keep the
+    result when the evaluator's objective strictly improves.  The neighbourhood grows
+    after a sub-problem proved it could not improve and shrinks after one that ran out
+    of budget.  With ``neighbourhoods`` (a work limit) binding before the time limit,
+    and each sub-solve limited in CP-SAT's deterministic time on one worker, the result
+    is the same run to run for a seed.  It reports no bound of its own (the facade
+    attaches the cheap one).
+    """
+
+    name = "lns"
+    kind = "anytime"  # improves a schedule, proves nothing (not 'exact')
+    options = (
+        Option("warm_start", str, "h2h_plus", "solver whose schedule starts the search",
+               choices=("baseline", "h2h", "h2h_plus", "heft")),
+        Option("neighbourhoods", int, 200, "most neighbourhoods to re-optimise (a work"
+               " limit: with it binding first the run is reproducible)", low=1),
+        Option("size", int, 24, "layers freed at first (adapted between 4 and 400)", low=1),
+        Option("sub_time", float, 1.0, "CP-SAT deterministic time per neighbourhood",
+               low=0.01),
+    )
+
+    def solve(self, inst: Instance, params: SolveParams,
+              initial: Schedule | None = None) -> SolveResult:
+        from ...timing import Timer
+
+        t0 = time.perf_counter()
+        deadline = t0 + time_limit(params)
+        tables = compile_tables(inst)
+        mdl = _Model(inst, tables)
+        objective = inst.options.objective
+        if initial is None:
+            raise SolverError("lns needs a starting schedule (option warm_start)")
+        current = Decision.from_schedule(inst, initial)
+        mdl.build(mdl.plan_horizon(current), symmetry=False, energy=objective == "energy")
+        target = mdl.energy_expr()[0] if objective == "energy" else mdl.makespan
+        mdl.model.minimize(target)
+        timer = Timer(inst, tables)
+
+        def score(dec: Decision) -> float:
+            tm = timer.time(dec)
+            return tm.energy if objective == "energy" else tm.makespan
+
+        best = score(current)
+        rng = np.random.default_rng(params.seed)
+        size = min(mdl.n, self.option(params, "size"))
+        counts = {"neighbourhoods": 0, "improved": 0, "proved_no_better": 0}
+        sink = LogSink(params.log, params.progress)
+        progress = Progress(sink.progress, 1.0, t0)
+        progress.update(best, None)
+        solver = mdl.cp.CpSolver()
+        sp = solver.parameters
+        sp.num_workers = 1
+        with sink:
+            for it in range(self.option(params, "neighbourhoods")):
+                left = deadline - time.perf_counter()
+                if left <= 0.05:
+                    break
+                counts["neighbourhoods"] += 1
+                freed = self._window(mdl, current, size, rng)
+                sub = self._fixed_outside(mdl, current, freed)
+                sp.random_seed = params.seed + it
+                sp.max_deterministic_time = self.option(params, "sub_time")
+                sp.max_time_in_seconds = left
+                status = solver.solve(sub)
+                if status in (OPTIMAL, FEASIBLE):
+                    cand = self._values(mdl, solver)
+                    value = score(cand)
+                    if value < best * (1 - 1e-12):
+                        current, best = cand, value
+                        counts["improved"] += 1
+                        progress.update(best, None)
+                        continue
+                if status == OPTIMAL:  # this window cannot improve: look wider
+                    counts["proved_no_better"] += 1
+                    size = min(mdl.n, 400, int(size * 1.5) + 1)
+                else:
+                    size = max(4, int(size * 0.8))
+        info = {**rounding_info(mdl), **counts, "final_size": size}
+        return exact_result(inst, self.name, mdl.schedule(current, self.name), proven=False,
+                            rel_gap=params.rel_gap, bound=None, t0=t0, info=info)
+
+    @staticmethod
+    def _window(mdl: _Model, dec: Decision, size: int, rng: Any) -> set[int]:
+        """The ``size`` layers whose start (ASAP, ticks) lies nearest a random time."""
+        _, start, finish = mdl.tick_times(dec)
+        centre = rng.uniform(0.0, max(finish) if finish else 0.0)
+        nearest = np.argsort(np.abs(np.asarray(start) - centre), kind="stable")
+        return {int(v) for v in nearest[:size]}
+
+    @staticmethod
+    def _fixed_outside(mdl: _Model, dec: Decision, freed: set[int]) -> Any:
+        """The model with every layer outside ``freed`` kept where ``dec`` has it: its
+        accelerator, its residency and its order among the kept layers of that
+        accelerator; hinted with ``dec``."""
+        mdl.hint(dec)
+        sub = mdl.model.clone()
+        var = sub.get_bool_var_from_proto_index
+        for (v, a), xv in mdl.x.items():
+            if v not in freed:
+                sub.add(var(xv.index) == int(dec.x[v] == a))
+        for (v, a), rv in mdl.rx.items():
+            if v not in freed and dec.x[v] == a:
+                sub.add(var(rv.index) == int(bool(dec.r[v])))
+        start = [sub.get_int_var_from_proto_index(s.index) for s in mdl.start]
+        end = [sub.get_int_var_from_proto_index(f.index) for f in mdl.end]
+        for order in dec.orders:
+            kept = [v for v in order if v not in freed]
+            for u, w in zip(kept, kept[1:], strict=False):
+                sub.add(start[w] >= end[u])
+        return sub
+
+    _values = staticmethod(CpSatSolver._values)
