@@ -50,6 +50,6 @@ def test_script_imports_resolve(path):
 def test_the_check_catches_a_backend_import(tmp_path):
     probe = tmp_path / "probe.py"
     probe.write_text("from h2h_opt.solvers.exact.ticks import TickModel\n"
-                     "from h2h_opt.solvers.exact.cpsat import _Model\n")
+                     "from h2h_opt.solvers.exact.cpmodel import SatModel\n")
     with pytest.raises(AssertionError):
         test_script_uses_the_public_api_only(probe)

@@ -35,7 +35,7 @@ SOLVERS: dict[str, tuple[str, str]] = {
     "heft": ("h2h_opt.solvers.heuristics.heft", "HeftSolver"),
     "cpsat": ("h2h_opt.solvers.exact.cpsat", "CpSatSolver"),
     "milp": ("h2h_opt.solvers.exact.milp", "MilpSolver"),
-    "lns": ("h2h_opt.solvers.exact.cpsat", "LnsSolver"),
+    "lns": ("h2h_opt.solvers.exact.lns", "LnsSolver"),
 }
 
 
@@ -95,11 +95,14 @@ def solve(inst: Instance, solver: str = "h2h", params: SolveParams | None = None
     t0 = time.perf_counter()
     warm = opts.get("warm_start")  # declared by the backends that take a warm start
     warm_time = 0.0
+    warm_bound: tuple[float, str] | None = None
     if initial is None and warm not in (None, "none"):
         # backends never import each other: the facade hands the warm start over; it
         # counts against the time limit
         ws = solve(inst, warm, SolveParams(time_limit_s=params.time_limit_s, seed=params.seed))
         initial, warm_time = ws.schedule, ws.time_s
+        if ws.bound is not None:  # the warm start's cheap bound is the instance's too
+            warm_bound = (ws.bound, str(ws.info.get("bound_source", solver)))
         if params.time_limit_s is not None:
             params = replace(params, time_limit_s=max(0.05, params.time_limit_s - warm_time))
     res = backend.solve(inst, params, initial)
@@ -110,6 +113,10 @@ def solve(inst: Instance, solver: str = "h2h", params: SolveParams | None = None
     # what produced the result: the common parameters and every option as used
     # (defaults included), over whatever the backend recorded
     res.params = {**res.params, **params.to_dict(), "options": opts}
+    if warm_bound is not None and res.schedule is not None and (
+            res.bound is None or warm_bound[0] > res.bound):
+        res.bound = warm_bound[0]
+        res.info["bound_source"] = warm_bound[1]
     return keep_promises(inst, finalise(inst, res), initial)
 
 

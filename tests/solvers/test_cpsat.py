@@ -15,7 +15,7 @@ from h2h_opt.library.generate import random_layered
 from h2h_opt.library.zoo import reference_example
 from h2h_opt.schedule import Decision
 from h2h_opt.solvers import SolveParams, SolverError, solve
-from h2h_opt.solvers.exact.cpsat import _Model
+from h2h_opt.solvers.exact.cpmodel import SatModel
 
 STG = DATA / "stg"
 
@@ -58,7 +58,7 @@ def test_hint_from_any_schedule_is_complete_and_feasible(comm, heuristic_solver)
 def test_resolve_clears_old_hints():
     inst = random_layered(10, 3, seed=4)
     tab = compile_tables(inst)
-    mdl = _Model(inst, tab)
+    mdl = SatModel(inst, tab)
     mdl.build(mdl.horizon(None))
     for solver in ("heft", "h2h"):
         mdl.hint(Decision.from_schedule(inst, solve(inst, solver).schedule))
@@ -115,7 +115,7 @@ def _min_max_load(inst):
     import itertools
 
     tab = compile_tables(inst)
-    mdl = _Model(inst, tab)
+    mdl = SatModel(inst, tab)
     best = None
     for x in itertools.product(*mdl.feas):
         for r in itertools.product((False, True), repeat=mdl.n):
@@ -139,7 +139,7 @@ def test_load_relaxation_is_the_least_largest_load(comm):
     from ortools.sat.python import cp_model
 
     inst = random_layered(6, 3, num_models=2, comm=comm, seed=5, capacity_fraction=0.6)
-    mdl = _Model(inst, compile_tables(inst))
+    mdl = SatModel(inst, compile_tables(inst))
     mdl.build_load_relaxation(mdl.horizon(None))
     mdl.model.minimize(mdl.makespan)
     solver = cp_model.CpSolver()

@@ -10,7 +10,7 @@ from h2h_opt import SolveParams, SolverError, evaluate, read_instance, solve
 from h2h_opt.library.generate import random_layered
 from h2h_opt.library.zoo import reference_example
 
-WORK = {"neighbourhoods": 6, "sub_time": 0.2}
+WORK = {"neighbourhoods": 8, "sub_time": 0.2, "polish": 0.0}
 
 
 def test_never_worse_than_its_start_and_feasible():
@@ -30,7 +30,8 @@ def test_improves_on_h2h_plus_where_it_is_far_from_the_optimum():
     inst = read_instance(ROOT / "instances/small/random-n20-a4-host-s2.json")
     start = solve(inst, "h2h_plus")
     res = solve(inst, "lns", SolveParams(time_limit_s=60, seed=0,
-                                          options={"neighbourhoods": 12, "sub_time": 0.5}))
+                                          options={"neighbourhoods": 12, "sub_time": 0.5,
+                                                   "polish": 0.0}))
     assert res.latency < 0.9 * start.latency
     assert res.info["improved"] >= 1
 
@@ -50,29 +51,103 @@ def test_adjacent_locality_is_refused_clearly():
         solve(reference_example(2, 1.25), "lns")
 
 
-def test_a_neighbourhood_keeps_everything_outside_it():
-    """Nothing freed: the sub-problem's only solution keeps the mapping, the residency
-    and the orders; a window frees exactly the layers asked for."""
+def _window(inst, freed_of):
     import numpy as np
     from ortools.sat.python import cp_model
 
     from h2h_opt import Decision
     from h2h_opt.cost import compile_tables
-    from h2h_opt.solvers.exact.cpsat import LnsSolver, _Model
+    from h2h_opt.solvers.exact.cpmodel import SatModel
+    from h2h_opt.solvers.exact.lns import Window
 
-    inst = random_layered(12, 3, seed=9, locality="same_accelerator")
     dec = Decision.from_schedule(inst, solve(inst, "heft").schedule)
-    mdl = _Model(inst, compile_tables(inst))
-    mdl.build(mdl.plan_horizon(dec), symmetry=False)
-    mdl.model.minimize(mdl.makespan)
-    assert len(LnsSolver._window(mdl, dec, 5, np.random.default_rng(0))) == 5
+    base = SatModel(inst, compile_tables(inst))
+    times = base.tick_times(dec)
+    topo = [0] * base.n
+    for i, v in enumerate(inst.workload.topo):
+        topo[v] = i
+    freed = freed_of(dec, base)
+    win = Window(base, dec, times, freed, "latency", topo)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    assert solver.solve(LnsSolver._fixed_outside(mdl, dec, set())) == cp_model.OPTIMAL
-    got = LnsSolver._values(mdl, solver)
+    assert solver.solve(win.mdl.model) == cp_model.OPTIMAL
+    return dec, win, win.decision(solver), np.asarray(times[2])
+
+
+def test_a_window_keeps_everything_outside_it():
+    """Nothing freed: the window's only solution is the current decision.  One
+    accelerator's layers freed: every other layer keeps its accelerator, its residency
+    and its order among the kept layers, and the new decision is feasible."""
+    import numpy as np
+
+    inst = random_layered(12, 3, seed=9, locality="same_accelerator")
+    dec, win, got, _ = _window(inst, lambda dec, base: set())
     assert got.x.tolist() == dec.x.tolist() and got.orders == dec.orders
-    freed = {int(v) for v in np.flatnonzero(dec.x == dec.x[0])}  # one accelerator's layers
-    assert solver.solve(LnsSolver._fixed_outside(mdl, dec, freed)) == cp_model.OPTIMAL
-    moved = LnsSolver._values(mdl, solver)
-    kept = [v for v in range(mdl.n) if v not in freed]
-    assert moved.x[kept].tolist() == dec.x[kept].tolist()
+    assert got.r.tolist() == dec.r.tolist()
+    freed_acc = int(dec.x[0])
+    dec, win, got, _ = _window(
+        inst, lambda dec, base: {int(v) for v in np.flatnonzero(dec.x == freed_acc)})
+    kept = [v for v in range(len(dec.x)) if v not in win.freed]
+    assert got.x[kept].tolist() == dec.x[kept].tolist()
+    assert got.r[kept].tolist() == dec.r[kept].tolist()
+    for a, order in enumerate(dec.orders):
+        assert [v for v in got.orders[a] if v in kept] == [v for v in order if v in kept]
+    from h2h_opt.cost import compile_tables
+    from h2h_opt.timing import Timer
+
+    sched, _ = Timer(inst, compile_tables(inst)).schedule(got)
+    assert evaluate(inst, sched).feasible
+
+
+def test_a_window_holds_the_neighbours_of_what_it_frees():
+    """The freed layers' DAG neighbours are in the window (their busy times hang on where
+    the freed layers go, E3/E4); nothing else is."""
+    inst = random_layered(14, 3, seed=4, locality="same_accelerator")
+    wl = inst.workload
+    dec, win, got, _ = _window(inst, lambda dec, base: {5, 6})
+    want = {5, 6} | set(wl.preds[5]) | set(wl.succs[5]) | set(wl.preds[6]) | set(wl.succs[6])
+    assert set(win.layers) == want
+
+
+def test_every_neighbourhood_kind_frees_what_it_says():
+    import numpy as np
+
+    from h2h_opt import Decision
+    from h2h_opt.cost import compile_tables
+    from h2h_opt.solvers.exact.cpmodel import SatModel
+    from h2h_opt.solvers.exact.lns import KINDS, LnsSolver
+
+    inst = random_layered(30, 4, seed=2, num_models=3, locality="same_accelerator")
+    dec = Decision.from_schedule(inst, solve(inst, "h2h_plus").schedule)
+    base = SatModel(inst, compile_tables(inst))
+    times = base.tick_times(dec)
+    rng = np.random.default_rng(0)
+    for kind in KINDS:
+        freed = LnsSolver.neighbourhood(kind, base, dec, times, 6, rng)
+        assert 1 <= len(freed) <= 6, kind
+        if kind == "model":
+            assert len({inst.workload.layers[v].model for v in freed}) == 1
+        if kind == "accelerators":
+            assert len({int(dec.x[v]) for v in freed}) <= 2
+
+
+def test_unknown_kind_is_one_line():
+    inst = random_layered(8, 2, seed=1, locality="same_accelerator")
+    with pytest.raises(SolverError, match="unknown neighbourhood kind 'ring'"):
+        solve(inst, "lns", SolveParams(options={"kinds": "time,ring"}))
+
+
+def test_lns_bound_never_above_a_proven_optimum():
+    """small suite: the bound lns reports (relaxation or cheap) is at most the committed
+    proven optimum of cpsat (results/small_run)."""
+    import json
+
+    rows = [json.loads(line) for line in
+            (ROOT / "results/small_run/results.jsonl").read_text().splitlines()]
+    opt = {r["instance"]: r["latency_s"] for r in rows
+           if r["solver"] == "cpsat" and r["status"] == "optimal"}
+    name = sorted(opt)[0]
+    inst = read_instance(ROOT / f"instances/small/{name}.json")
+    res = solve(inst, "lns", SolveParams(time_limit_s=20, seed=0,
+                                          options={"neighbourhoods": 3, "polish": 0.0}))
+    assert res.bound is not None and res.bound <= opt[name] * (1 + 1e-9) + 1e-9

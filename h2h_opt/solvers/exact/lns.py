@@ -1,0 +1,505 @@
+"""Large-neighbourhood search on CP-SAT windows (issue 14): an anytime solver for the
+sizes the exact models cannot prove.
+
+Each step frees a *neighbourhood* ``F`` of layers from the current decision and
+re-optimises it with CP-SAT on a short deterministic budget, warm-started (hinted) from
+the current schedule.  The sub-model is a *window*, small whatever the instance's size:
+
+* the freed layers choose accelerator and residency (E9) and their place in every
+  accelerator's order;
+* their DAG neighbours ``N(F)`` keep accelerator and residency, but their busy time
+  still depends on where the freed layers go (E3 reads, E4 writes), and their start may
+  move between the kept layers before and after them on their accelerator (the
+  relative order of kept layers never changes);
+* every other layer stays where the current schedule (ASAP, in ticks) has it: a fixed
+  interval on its accelerator that the window's layers may not overlap (E8), a fixed
+  finish its successors in the window wait for, a fixed start that the window's layers
+  must finish before (E5, E7).
+
+Busy times are the comm model's term lists (:meth:`SatModel.build_assignment`, the
+same literals as the full CP-SAT model), so the window has no physics of its own.  The
+window minimises the sum of its layers' finishes (so freeing room early lets everything
+after it start earlier when the whole decision is re-timed) plus, weighted by the
+window's size, its latest finish.  A candidate is re-timed ASAP in seconds by the one
+timing kernel and accepted when its objective improves, or when it is equal and the
+sum of all finish times drops (a plateau move; see :data:`ACCEPT`).
+
+Neighbourhood kinds (chosen at random, weighted by how often each improved): a window
+in time, the critical path, one model's consecutive layers, two accelerators' layers,
+a random set.  The size adapts: it grows after a window proved it could not improve,
+and shrinks after one that ran out of budget.  With ``neighbourhoods`` (a work limit)
+binding before the time limit, each sub-solve limited in CP-SAT's deterministic time on
+one worker and seeded from the run's seed, the result is the same run to run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+from ortools.sat.python.cp_model import FEASIBLE, OPTIMAL
+
+from ...cost import compile_tables
+from ...model import Instance
+from ...result import SolveResult
+from ...schedule import Decision, Schedule
+from ...timing import ScheduleCycleError, Timer
+from ..base import Option, SolveParams, SolverError
+from .cpmodel import SatModel
+from .plumbing import ExactSolver, LogSink, Progress, exact_result, rounding_info, time_limit
+
+__all__ = ["KINDS", "LnsSolver", "Window"]
+
+#: Neighbourhood kinds, in the order their weights are kept.
+KINDS = ("time", "critical", "model", "accelerators", "random")
+
+#: Acceptance rule: ``"plateau"`` also takes equal-objective candidates whose summed
+#: finish times drop; ``"strict"`` only strict improvements (measured in the README).
+ACCEPT = ("plateau", "strict")
+
+#: Relative tolerance under which two objective values count as equal.
+EQUAL = 1e-12
+
+
+class Window:
+    """The sub-model of one neighbourhood (module docstring) and how to read it back."""
+
+    def __init__(self, base: SatModel, dec: Decision, times: tuple[list[int], list[float],
+                                                                list[float]],
+                 freed: set[int], objective: str, topo_pos: list[int]) -> None:
+        wl, tab = base.inst.workload, base.tables
+        busy, start, finish = times
+        x, r = dec.x.tolist(), dec.r.tolist()
+        self.dec, self.freed = dec, freed
+        self.topo_pos = topo_pos
+        self.start0 = [int(s) for s in start]
+        self.finish0 = [int(f) for f in finish]
+        near = set(freed)
+        for v in freed:
+            near.update(wl.preds[v])
+            near.update(wl.succs[v])
+        self.layers = sorted(near)
+        inside = set(self.layers)
+        kept = {v for v in inside if v not in freed}
+        self.mdl = mdl = base.fresh()
+        md = mdl.model
+        outside = {u: x[u] for v in self.layers for u in (*wl.preds[v], *wl.succs[v])
+                   if u not in inside}
+        resident = {v: bool(r[v]) for v in kept}
+        for u in range(base.n):  # weights of layers outside F that stay resident (E9)
+            if r[u] and u not in freed:
+                mdl.resident_bytes[x[u]] = mdl.resident_bytes.get(x[u], 0.0) + float(
+                    tab.weight_bytes[u])
+        mdl.build_assignment(self.layers, {v: [x[v]] for v in kept}, outside, resident)
+        horizon = int(max(finish)) if finish else 0
+        # times of the window's layers
+        self.s: dict[int, Any] = {}
+        self.e: dict[int, Any] = {}
+        self.busy: dict[int, Any] = {}
+        for v in self.layers:
+            terms = mdl.busy_terms[v]
+            hi = min(sum(c for c, _ in terms if c > 0), horizon)
+            lv = md.new_int_var(0, max(hi, 0), f"L_{v}")
+            md.add(lv == sum(c * b for c, b in terms))
+            self.s[v] = md.new_int_var(0, horizon, f"s_{v}")
+            self.e[v] = md.new_int_var(0, horizon, f"f_{v}")
+            md.add(self.e[v] == self.s[v] + lv)
+            self.busy[v] = lv
+        # kept layers keep their order among the kept layers of their accelerator
+        pos = {}
+        chains = []
+        for a, order in enumerate(dec.orders):
+            chain = [v for v in order if v not in freed]
+            chains.append(chain)
+            for i, v in enumerate(chain):
+                pos[v] = (a, i)
+        for v in kept:
+            a, i = pos[v]
+            chain = chains[a]
+            if i > 0:
+                p = chain[i - 1]
+                md.add(self.s[v] >= (self.e[p] if p in inside else self.finish0[p]))
+            if i + 1 < len(chain) and chain[i + 1] not in inside:
+                md.add(self.e[v] <= self.start0[chain[i + 1]])
+        # E8: no overlap with each other or with the fixed layers that could be in the way
+        head: dict[int, int] = {}  # earliest start of each window layer (loose)
+        for v in sorted(self.layers, key=lambda v: self.topo_pos[v]):
+            h = max((head[u] if u in inside else self.finish0[u] for u in wl.preds[v]),
+                    default=0)
+            if v in kept and pos[v][1] > 0:
+                p = chains[pos[v][0]][pos[v][1] - 1]
+                h = max(h, head.get(p, 0) if p in inside else self.finish0[p])
+            head[v] = h
+        lo = min((head[v] for v in freed), default=0)
+        ivs: list[list[Any]] = [[] for _ in range(base.m)]
+        for (v, a), xv in mdl.x.items():
+            ivs[a].append(md.new_optional_interval_var(self.s[v], self.busy[v], self.e[v],
+                                                       xv, f"i_{v}_{a}"))
+        used = {a for (v, a) in mdl.x if v in freed}
+        for a in used:
+            for u in chains[a]:
+                if u not in inside and self.finish0[u] > lo and busy[u] > 0:
+                    ivs[a].append(md.new_fixed_size_interval_var(self.start0[u], int(busy[u]),
+                                                                 f"k_{u}"))
+        for a in range(base.m):
+            if len(ivs[a]) > 1:
+                md.add_no_overlap(ivs[a])
+        # E5 and E7 on every edge touching the window
+        delay = mdl.comm.delay_ticks
+        src, dst = tab.edge_src.tolist(), tab.edge_dst.tolist()
+        edges = sorted({k for v in self.layers for k in (*wl.in_edges[v], *wl.out_edges[v])})
+        for k in edges:
+            u, w = src[k], dst[k]
+            fu = self.e[u] if u in inside else self.finish0[u]
+            sw = self.s[w] if w in inside else self.start0[w]
+            md.add(sw >= fu)
+            if not len(delay):
+                continue
+            for a in (mdl.feas[u] if u in inside else [x[u]]):
+                for b in (mdl.feas[w] if w in inside else [x[w]]):
+                    c = int(delay[k, a, b])
+                    lits = [mdl.x[q, acc] for q, acc in ((u, a), (w, b)) if (q, acc) in mdl.x]
+                    if c > 0 and lits and all(q not in inside or (q, acc) in mdl.x
+                                              for q, acc in ((u, a), (w, b))):
+                        md.add(sw >= fu + c).only_enforce_if(lits)
+        # objective
+        if objective == "energy":
+            scale = 1e12 / (sum(abs(c) for c, _ in mdl.joule_terms) or 1.0)
+            md.minimize(sum(int(round(c * scale)) * b for c, b in mdl.joule_terms))
+        elif self.e:
+            last = md.new_int_var(0, horizon, "window_end")
+            md.add_max_equality(last, list(self.e.values()))
+            md.minimize(len(self.layers) * last + sum(self.e.values()))
+        self._hint(x, r, busy, wl)
+
+    def _hint(self, x: list[int], r: list[bool], busy: list[int], wl: Any) -> None:
+        mdl, md = self.mdl, self.mdl.model
+        src, dst = mdl.tables.edge_src.tolist(), mdl.tables.edge_dst.tolist()
+        for (v, a), xv in mdl.x.items():
+            md.add_hint(xv, x[v] == a)
+        for (v, a), rv in mdl.rx.items():
+            md.add_hint(rv, x[v] == a and bool(r[v]))
+        for (k, a), yk in mdl.y.items():
+            md.add_hint(yk, x[dst[k]] == a and x[src[k]] != a)
+        for (v, a), zv in mdl.z.items():
+            md.add_hint(zv, x[v] == a and any(x[w] != a for w in wl.succs[v]))
+        for v in self.layers:
+            md.add_hint(self.s[v], self.start0[v])
+            md.add_hint(self.e[v], self.finish0[v])
+            md.add_hint(self.busy[v], int(busy[v]))
+
+    def decision(self, solver: Any) -> Decision:
+        """The current decision with the window's solution in it: the freed layers'
+        accelerators and residency, and every accelerator's order by start time (the
+        window's new starts, the current ones elsewhere)."""
+        mdl, dec = self.mdl, self.dec
+        x, r = dec.x.copy(), dec.r.copy()
+        for (v, a), xv in mdl.x.items():
+            if v in self.freed and solver.boolean_value(xv):
+                x[v] = a
+        for v in self.freed:
+            rv = mdl.rx.get((v, int(x[v])))
+            r[v] = bool(rv is not None and solver.boolean_value(rv))
+        start = list(self.start0)
+        end = list(self.finish0)
+        for v in self.layers:
+            start[v], end[v] = solver.value(self.s[v]), solver.value(self.e[v])
+        orders: list[list[int]] = [[] for _ in range(mdl.m)]
+        topo = self.topo_pos
+        for v in sorted(range(mdl.n), key=lambda v: (start[v], end[v], topo[v])):
+            orders[int(x[v])].append(v)
+        return Decision(x, r, orders)
+
+
+class LnsSolver(ExactSolver):
+    """Large-neighbourhood search (module docstring).  It proves nothing itself; the
+    facade attaches the cheap bound."""
+
+    name = "lns"
+    kind = "anytime"  # improves a schedule, proves nothing (not 'exact')
+    options = (
+        Option("warm_start", str, "h2h_plus", "solver whose schedule starts the search",
+               choices=("baseline", "h2h", "h2h_plus", "heft")),
+        Option("neighbourhoods", int, 100000, "most neighbourhoods to re-optimise (a work"
+               " limit: with it binding first the run is reproducible)", low=1),
+        Option("size", int, 24, "layers freed at first (adapted between 4 and 400)", low=1),
+        Option("sub_time", float, 0.05, "CP-SAT deterministic time per neighbourhood", low=0.001),
+        Option("relax_time", float, 2.0, "CP-SAT deterministic time for the load relaxation"
+               " (a bound, and a mapping to start from; 0: skip it)", low=0.0),
+        Option("accept", str, "plateau", "acceptance rule: plateau (equal objective, less"
+               " summed finish time) or strict", choices=ACCEPT),
+        Option("polish", float, 0.5, "share of the time limit for a last search of the"
+               " full CP-SAT model hinted with the best schedule (latency objective, at most"
+               " polish_layers layers; 0: none)", low=0.0, high=0.95),
+        Option("polish_layers", int, 300, "largest instance the polish runs on", low=0),
+        Option("polish_workers", int, 2, "CP-SAT workers of the polish", low=1),
+        Option("polish_dtime", float, 0.0, "CP-SAT deterministic time of the polish (with"
+               " one polish worker: reproducible; 0: until the time limit)", low=0.0),
+        Option("kinds", str, ",".join(KINDS), "neighbourhood kinds, comma-separated"
+               f" (of {', '.join(KINDS)})"),
+    )
+
+    def solve(self, inst: Instance, params: SolveParams,
+              initial: Schedule | None = None) -> SolveResult:
+        t0 = time.perf_counter()
+        deadline = t0 + time_limit(params)
+        if initial is None:
+            raise SolverError("lns needs a starting schedule (option warm_start)")
+        kinds = [k.strip() for k in self.option(params, "kinds").split(",") if k.strip()]
+        bad = [k for k in kinds if k not in KINDS]
+        if bad or not kinds:
+            raise SolverError(f"lns: unknown neighbourhood kind {bad[0] if bad else '(none)'!r}"
+                              f" (known: {', '.join(KINDS)})")
+        tables = compile_tables(inst)
+        base = SatModel(inst, tables)
+        objective = inst.options.objective
+        timer = Timer(inst, tables)
+        strict = self.option(params, "accept") == "strict"
+
+        def score(dec: Decision) -> tuple[tuple[float, ...], float]:
+            tm = timer.time(dec, describe=False)
+            key = {"energy": (tm.energy,), "lex": (tm.makespan, tm.energy)}.get(
+                objective, (tm.makespan,))
+            return key, float(np.sum(tm.finish))
+
+        current = Decision.from_schedule(inst, initial)
+        sink = LogSink(params.log, params.progress)
+        progress = Progress(sink.progress, 1.0, t0)
+        solver = base.cp.CpSolver()
+        sp = solver.parameters
+        sp.num_workers = 1
+        sp.random_seed = params.seed % (2**31)
+        bound: float | None = None
+        relax_s = 0.0
+        if self.option(params, "relax_time") > 0 and objective != "energy" and base.n:
+            t1 = time.perf_counter()
+            sp.max_deterministic_time = self.option(params, "relax_time")
+            sp.max_time_in_seconds = max(0.01, 0.5 * (deadline - t1))
+            sp.linearization_level = 2  # the LP-heavy search proves its bound (measured)
+            bound, mapped = self._relaxation(base, current, solver)
+            sp.linearization_level = 1
+            relax_s = time.perf_counter() - t1
+            if mapped is not None and _less(score(mapped)[0], score(current)[0]):
+                current = mapped
+        topo_pos = [0] * base.n
+        for i, v in enumerate(inst.workload.topo):
+            topo_pos[v] = i
+        best, spread = score(current)
+        rng = np.random.default_rng(params.seed)
+        size = min(base.n, self.option(params, "size"))
+        weights = {k: 1.0 for k in kinds}
+        counts = {"neighbourhoods": 0, "improved": 0, "plateau_moves": 0,
+                  "proved_no_better": 0}
+        by_kind = {k: [0, 0] for k in kinds}  # tried, improved
+        solve_s = 0.0
+        progress.update(best[0], bound)
+        polish = self.option(params, "polish") if (
+            objective == "latency" and 0 < base.n <= self.option(params, "polish_layers")) else 0.0
+        windows_end = deadline - polish * (deadline - time.perf_counter())
+        with sink:
+            for it in range(self.option(params, "neighbourhoods")):
+                left = windows_end - time.perf_counter()
+                if left <= 0.05 or base.n == 0:
+                    break
+                counts["neighbourhoods"] += 1
+                times = base.tick_times(current)
+                kind = kinds[int(rng.choice(len(kinds), p=_normalised(weights, kinds)))]
+                freed = self.neighbourhood(kind, base, current, times, size, rng)
+                by_kind[kind][0] += 1
+                window = Window(base, current, times, freed, objective, topo_pos)
+                sp.random_seed = (params.seed + it) % (2**31)
+                sp.max_deterministic_time = self.option(params, "sub_time")
+                sp.max_time_in_seconds = max(left, 0.01)
+                t1 = time.perf_counter()
+                status = solver.solve(window.mdl.model)
+                solve_s += time.perf_counter() - t1
+                if status in (OPTIMAL, FEASIBLE):
+                    cand = window.decision(solver)
+                    try:
+                        value, cand_spread = score(cand)
+                    except ScheduleCycleError:  # ties of zero-length layers: skip it
+                        value, cand_spread = best, spread
+                    better = _less(value, best)
+                    same = not better and not _less(best, value)
+                    if better or (same and not strict and cand_spread < spread * (1 - EQUAL)):
+                        current, best, spread = cand, value, cand_spread
+                        if better:
+                            counts["improved"] += 1
+                            by_kind[kind][1] += 1
+                            weights[kind] = min(weights[kind] + 1.0, 10.0)
+                            progress.update(best[0], None)
+                        else:
+                            counts["plateau_moves"] += 1
+                if status == OPTIMAL:  # this window cannot improve: look wider
+                    counts["proved_no_better"] += 1
+                    size = min(base.n, 400, int(size * 1.5) + 1)
+                else:
+                    size = max(4, int(size * 0.8))
+        polish_s = 0.0
+        if polish > 0 and deadline - time.perf_counter() > 0.1:
+            t1 = time.perf_counter()
+            found = self._polish(base, current, bound, solver, deadline,
+                                 self.option(params, "polish_workers"),
+                                 self.option(params, "polish_dtime"))
+            polish_s = time.perf_counter() - t1
+            if found is not None:
+                try:
+                    value, cand_spread = score(found)
+                except ScheduleCycleError:
+                    value = best
+                if _less(value, best):
+                    current, best = found, value
+                    counts["improved_by_polish"] = 1
+                    progress.update(best[0], bound)
+        elapsed = time.perf_counter() - t0
+        info = {**rounding_info(base), **counts, "final_size": size,
+                "relaxation_s": round(relax_s, 3), "polish_s": round(polish_s, 3),
+                "by_kind": {k: {"tried": t, "improved": i} for k, (t, i) in by_kind.items()},
+                "cp_sat_share": round((solve_s + relax_s + polish_s) / elapsed, 3) if elapsed > 0
+                else None,
+                "s_per_neighbourhood": round(elapsed / counts["neighbourhoods"], 4)
+                if counts["neighbourhoods"] else None}
+        if bound is not None:
+            info["bound_source"] = "load relaxation (CP-SAT)"
+        return exact_result(inst, self.name, base.schedule(current, self.name), proven=False,
+                            rel_gap=params.rel_gap, bound=bound, t0=t0, info=info)
+
+    @staticmethod
+    def _polish(base: SatModel, dec: Decision, bound: float | None, solver: Any,
+                deadline: float, workers: int, dtime: float) -> Decision | None:
+        """The full model (:meth:`SatModel.build`) hinted with ``dec``, its makespan at
+        least the relaxation's bound, searched until ``deadline``; its best decision."""
+        full = base.fresh()
+        full.build(full.plan_horizon(dec))
+        if bound is not None:
+            full.model.add(full.makespan >= round(bound / base.tick))
+        full.model.minimize(full.makespan)
+        full.hint(dec)
+        sp = solver.parameters
+        saved = sp.num_workers, sp.max_deterministic_time
+        sp.num_workers = workers
+        sp.max_deterministic_time = dtime or 1e12
+        sp.max_time_in_seconds = max(0.05, deadline - time.perf_counter())
+        try:
+            status = solver.solve(full.model)
+        finally:
+            sp.num_workers, sp.max_deterministic_time = saved
+        return full.values(solver) if status in (OPTIMAL, FEASIBLE) else None
+
+    @staticmethod
+    def _relaxation(base: SatModel, dec: Decision, solver: Any
+                    ) -> tuple[float | None, Decision | None]:
+        """The load relaxation (:meth:`SatModel.build_load_relaxation`) on the solver's
+        budget, hinted with ``dec``'s mapping: its proven bound (seconds; the rounded
+        problem's less the rounding slack, so a bound of the true problem) and its mapping, ordered by the earliest start
+        each layer could have on it (a start the windows then improve)."""
+        relax = base.fresh()
+        bare = Decision(dec.x, dec.r & False, dec.orders)
+        relax.build_load_relaxation(int(max(base.tick_times(bare)[2])))
+        relax.model.minimize(relax.makespan)
+        x, r = dec.x.tolist(), dec.r.tolist()
+        for (v, a), xv in relax.x.items():
+            relax.model.add_hint(xv, x[v] == a)
+        for (v, a), rv in relax.rx.items():
+            relax.model.add_hint(rv, x[v] == a and bool(r[v]))
+        status = solver.solve(relax.model)
+        if status not in (OPTIMAL, FEASIBLE):
+            return None, None
+        # the rounded problem's bound, less the most rounding can add: a bound of the
+        # true problem (SPEC §6)
+        bound = max(0.0, math.ceil(solver.best_objective_bound - 1e-6) * base.tick
+                    - base.rounding_slack())
+        new_x = np.array(dec.x, copy=True)
+        for (v, a), xv in relax.x.items():
+            if solver.boolean_value(xv):
+                new_x[v] = a
+        new_r = np.array([bool((v, int(new_x[v])) in relax.rx
+                               and solver.boolean_value(relax.rx[v, int(new_x[v])]))
+                          for v in range(base.n)], dtype=bool)
+        loose = Decision(new_x, new_r, [[] for _ in range(base.m)])
+        _, start, _ = base.tick_times(loose)  # no accelerator order: data edges only
+        topo = {v: i for i, v in enumerate(base.inst.workload.topo)}
+        orders: list[list[int]] = [[] for _ in range(base.m)]
+        for v in sorted(range(base.n), key=lambda v: (start[v], topo[v])):
+            orders[int(new_x[v])].append(v)
+        return bound, Decision(new_x, new_r, orders)
+
+    @staticmethod
+    def neighbourhood(kind: str, base: SatModel, dec: Decision,
+                      times: tuple[list[int], list[float], list[float]], size: int,
+                      rng: Any) -> set[int]:
+        """``size`` layers (at most) to free, by ``kind`` (:data:`KINDS`)."""
+        _, start, finish = times
+        n = base.n
+        size = max(1, min(size, n))
+        st = np.asarray(start, dtype=float)
+
+        def nearest(centre: float, among: np.ndarray | None = None) -> set[int]:
+            pool = np.arange(n) if among is None else among
+            order = np.argsort(np.abs(st[pool] - centre), kind="stable")
+            return {int(v) for v in pool[order[:size]]}
+
+        span = max(finish) if finish else 0.0
+        if kind == "critical":
+            path = _critical_path(base, dec, times)
+            if len(path) > size:
+                i = int(rng.integers(0, len(path) - size + 1))
+                return set(path[i:i + size])
+            chosen = set(path)
+            chosen |= set(list(nearest(float(st[path[int(rng.integers(len(path)))]])))
+                          [:size - len(chosen)])
+            return chosen
+        if kind == "model":
+            wl = base.inst.workload
+            models = wl.models
+            name = models[int(rng.integers(len(models)))]
+            mine = [v for v in wl.topo if wl.layers[v].model == name]
+            i = int(rng.integers(0, max(1, len(mine) - size + 1)))
+            return set(mine[i:i + size])
+        if kind == "accelerators":
+            used = sorted({int(a) for a in dec.x.tolist()})
+            pick = rng.choice(used, size=min(2, len(used)), replace=False)
+            among = np.flatnonzero(np.isin(dec.x, pick))
+            return nearest(float(rng.uniform(0.0, span)), among)
+        if kind == "random":
+            return {int(v) for v in rng.choice(n, size=size, replace=False)}
+        return nearest(float(rng.uniform(0.0, span)))
+
+
+def _critical_path(base: SatModel, dec: Decision,
+                   times: tuple[list[int], list[float], list[float]]) -> list[int]:
+    """The layers of a chain that sets the makespan, first to last: from the last layer
+    to finish, back through whichever predecessor (DAG or accelerator order) it waited
+    for."""
+    busy, start, finish = times
+    wl = base.inst.workload
+    prev = dec.prev().tolist()
+    v = int(np.argmax(finish))
+    path = [v]
+    while True:
+        cands = [u for u in wl.preds[v]] + ([prev[v]] if prev[v] >= 0 else [])
+        if not cands:
+            break
+        u = max(cands, key=lambda u: (finish[u], u))
+        if finish[u] <= 0 and start[v] <= 0:
+            break
+        path.append(u)
+        v = u
+    return path[::-1]
+
+
+def _less(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """``a`` strictly better than ``b`` lexicographically, beyond relative noise."""
+    for p, q in zip(a, b, strict=True):
+        if p < q * (1 - EQUAL):
+            return True
+        if p > q * (1 + EQUAL):
+            return False
+    return False
+
+
+def _normalised(weights: dict[str, float], kinds: list[str]) -> np.ndarray:
+    w = np.array([weights[k] for k in kinds], dtype=float)
+    return w / w.sum()
