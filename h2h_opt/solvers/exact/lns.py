@@ -132,17 +132,32 @@ class Window:
                 p = chains[pos[v][0]][pos[v][1] - 1]
                 h = max(h, head.get(p, 0) if p in inside else self.finish0[p])
             head[v] = h
-        lo = min((head[v] for v in freed), default=0)
+        tail: dict[int, int] = {}  # latest finish of each window layer (loose)
+        for v in sorted(self.layers, key=lambda v: -self.topo_pos[v]):
+            t = min((tail[w] if w in inside else self.start0[w] for w in wl.succs[v]),
+                    default=horizon)
+            if v in kept and pos[v][1] + 1 < len(chains[pos[v][0]]):
+                q = chains[pos[v][0]][pos[v][1] + 1]
+                t = min(t, tail.get(q, horizon) if q in inside else self.start0[q])
+            tail[v] = t
         ivs: list[list[Any]] = [[] for _ in range(base.m)]
         for (v, a), xv in mdl.x.items():
             ivs[a].append(md.new_optional_interval_var(self.s[v], self.busy[v], self.e[v],
                                                        xv, f"i_{v}_{a}"))
-        used = {a for (v, a) in mdl.x if v in freed}
-        for a in used:
-            for u in chains[a]:
-                if u not in inside and self.finish0[u] > lo and busy[u] > 0:
-                    ivs[a].append(md.new_fixed_size_interval_var(self.start0[u], int(busy[u]),
-                                                                 f"k_{u}"))
+        # the fixed layers a freed layer could meet: on an accelerator it may use, within
+        # the time it may take (kept chains are sorted and do not overlap)
+        fixed_on = [[u for u in chain if u not in inside and busy[u] > 0] for chain in chains]
+        starts = [np.array([self.start0[u] for u in f], dtype=np.int64) for f in fixed_on]
+        ends = [np.array([self.finish0[u] for u in f], dtype=np.int64) for f in fixed_on]
+        meet: set[tuple[int, int]] = set()
+        for (v, a) in mdl.x:
+            if v in freed and len(fixed_on[a]):
+                i = int(np.searchsorted(ends[a], head[v], side="right"))
+                j = int(np.searchsorted(starts[a], tail[v], side="left"))
+                meet.update((a, k) for k in range(i, j))
+        for a, k in sorted(meet):
+            u = fixed_on[a][k]
+            ivs[a].append(md.new_fixed_size_interval_var(self.start0[u], int(busy[u]), f"k_{u}"))
         for a in range(base.m):
             if len(ivs[a]) > 1:
                 md.add_no_overlap(ivs[a])
@@ -224,8 +239,8 @@ class LnsSolver(ExactSolver):
                choices=("baseline", "h2h", "h2h_plus", "heft")),
         Option("neighbourhoods", int, 100000, "most neighbourhoods to re-optimise (a work"
                " limit: with it binding first the run is reproducible)", low=1),
-        Option("size", int, 24, "layers freed at first (adapted between 4 and 400)", low=1),
-        Option("sub_time", float, 0.05, "CP-SAT deterministic time per neighbourhood", low=0.001),
+        Option("size", int, 12, "layers freed at first (adapted between 4 and 400)", low=1),
+        Option("sub_time", float, 0.02, "CP-SAT deterministic time per neighbourhood", low=0.001),
         Option("relax_time", float, 2.0, "CP-SAT deterministic time for the load relaxation"
                " (a bound, and a mapping to start from; 0: skip it)", low=0.0),
         Option("accept", str, "plateau", "acceptance rule: plateau (equal objective, less"
@@ -393,8 +408,9 @@ class LnsSolver(ExactSolver):
                     ) -> tuple[float | None, Decision | None]:
         """The load relaxation (:meth:`SatModel.build_load_relaxation`) on the solver's
         budget, hinted with ``dec``'s mapping: its proven bound (seconds; the rounded
-        problem's less the rounding slack, so a bound of the true problem) and its mapping, ordered by the earliest start
-        each layer could have on it (a start the windows then improve)."""
+        problem's less the rounding slack, so a bound of the true problem) and its
+        mapping, ordered by the earliest start each layer could have on it (a start the
+        windows then improve)."""
         relax = base.fresh()
         bare = Decision(dec.x, dec.r & False, dec.orders)
         relax.build_load_relaxation(int(max(base.tick_times(bare)[2])))
