@@ -110,7 +110,7 @@ def test_messages_name_the_option_and_what_is_allowed(inst, no_solving):
     with pytest.raises(OptionError, match=r"option 'first_share' must be a number in \[0, 1\]"):
         solve(inst, "cpsat", SolveParams(options={"first_share": 1.5}))
     with pytest.raises(OptionError, match=r"option 'moves' must be a list of reinsert,"
-                       r" segment, swap, got \['jump'\]"):
+                       r" segment, swap, reorder, gather, got \['jump'\]"):
         solve(inst, "h2h_plus", SolveParams(options={"moves": ["jump"]}))
 
 
