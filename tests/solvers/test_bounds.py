@@ -78,3 +78,41 @@ def test_every_heuristic_result_carries_a_bound_with_its_source(heuristic_solver
     assert res.bound is not None and 0 < res.bound <= res.latency
     assert res.info["bound_source"]
     assert 0 <= res.gap < 1
+
+
+def test_a_result_keeps_its_warm_starts_bound_when_that_is_stronger():
+    """lns without its relaxation proves nothing itself: the warm start's cheap bound
+    (h2h_plus's) comes with the result, with its source."""
+    inst = read_instance(ROOT / "instances/small/random-n20-a4-host-s2.json")
+    warm = solve(inst, "h2h_plus")
+    res = solve(inst, "lns", SolveParams(seed=0, options={"neighbourhoods": 2, "relax_time": 0,
+                                                          "polish": 0}))
+    assert res.bound == warm.bound and res.info["bound_source"] == warm.info["bound_source"]
+
+
+@pytest.mark.slow
+def test_lns_relaxation_bound_never_above_the_proven_optima_of_the_small_suite():
+    import numpy as np
+    from ortools.sat.python import cp_model
+
+    from h2h_opt import Decision
+    from h2h_opt.solvers.exact.cpmodel import SatModel
+    from h2h_opt.solvers.exact.lns import LnsSolver
+
+    rows = [json.loads(line) for line in
+            (ROOT / "results/small_run/results.jsonl").read_text().splitlines()]
+    optima = {r["instance_file"]: r["latency_s"] for r in rows if r["status"] == "optimal"}
+    stronger = 0
+    for path, best in sorted(optima.items()):
+        inst = read_instance(ROOT / path)
+        base = SatModel(inst, compile_tables(inst))
+        dec = Decision.from_schedule(inst, solve(inst, "h2h_plus").schedule)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_deterministic_time = 2.0
+        solver.parameters.linearization_level = 2
+        bound, mapped = LnsSolver._relaxation(base, dec, solver)
+        assert bound is not None and bound <= best * (1 + 1e-9), (path, bound, best)
+        assert mapped is not None and np.all(mapped.x >= 0)
+        stronger += bound > lower_bound(inst, compile_tables(inst)).value
+    assert stronger >= 1  # it is worth running
