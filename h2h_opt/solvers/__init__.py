@@ -27,6 +27,10 @@ __all__ = ["SOLVERS", "Option", "OptionError", "SolveParams", "Solver", "SolverE
 
 log = logging.getLogger(__name__)
 
+#: Most of a time limit a warm start may take (its own limit; what it really takes,
+#: cheap bound included, is taken off the solver's).
+WARM_SHARE = 0.3
+
 #: name -> (module, class); modules are imported on first use.
 SOLVERS: dict[str, tuple[str, str]] = {
     "baseline": ("h2h_opt.solvers.heuristics.baseline", "BaselineSolver"),
@@ -85,6 +89,7 @@ def solve(inst: Instance, solver: str = "h2h", params: SolveParams | None = None
     SolverError
         Unknown/unavailable solver, or an instance the solver does not support.
     """
+    t_call = time.perf_counter()
     params = params or SolveParams()
     backend = get_solver(solver)
     opts = check_options(backend.name, backend.options, params.options)
@@ -99,12 +104,14 @@ def solve(inst: Instance, solver: str = "h2h", params: SolveParams | None = None
     if initial is None and warm not in (None, "none"):
         # backends never import each other: the facade hands the warm start over; it
         # counts against the time limit
-        ws = solve(inst, warm, SolveParams(time_limit_s=params.time_limit_s, seed=params.seed))
-        initial, warm_time = ws.schedule, ws.time_s
+        share = None if params.time_limit_s is None else WARM_SHARE * params.time_limit_s
+        ws = solve(inst, warm, SolveParams(time_limit_s=share, seed=params.seed))
+        initial, warm_time = ws.schedule, time.perf_counter() - t0
         if ws.bound is not None:  # the warm start's cheap bound is the instance's too
             warm_bound = (ws.bound, str(ws.info.get("bound_source", solver)))
-        if params.time_limit_s is not None:
-            params = replace(params, time_limit_s=max(0.05, params.time_limit_s - warm_time))
+    if params.time_limit_s is not None:  # tables, checks and warm start count against it
+        params = replace(params, time_limit_s=max(
+            0.05, params.time_limit_s - (time.perf_counter() - t_call)))
     res = backend.solve(inst, params, initial)
     if warm_time:
         res.info["warm_start_time_s"] = warm_time

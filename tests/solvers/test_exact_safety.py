@@ -141,7 +141,8 @@ def test_never_worse_than_the_warm_start(monkeypatch):
 
 
 def test_the_warm_start_counts_against_the_time_limit(monkeypatch):
-    """The backend is given what is left of the limit after the warm start."""
+    """The backend is given what is left of the limit after the tables, the checks and
+    the warm start (which itself had at most WARM_SHARE of it)."""
     inst = random_layered(12, 3, seed=5, locality="same_accelerator")
     backend = type(get_solver("cpsat"))
     real, seen = backend.solve, []
@@ -152,7 +153,8 @@ def test_the_warm_start_counts_against_the_time_limit(monkeypatch):
 
     monkeypatch.setattr(backend, "solve", spy)
     res = solve(inst, "cpsat", SolveParams(time_limit_s=5))
-    assert seen[0] == pytest.approx(5 - res.info["warm_start_time_s"])
+    warm = res.info["warm_start_time_s"]
+    assert 5 - warm - 0.5 < seen[0] <= 5 - warm
     assert seen[0] < 5
 
 

@@ -288,10 +288,11 @@ class LnsSolver(ExactSolver):
         sp.random_seed = params.seed % (2**31)
         bound: float | None = None
         relax_s = 0.0
-        if self.option(params, "relax_time") > 0 and objective != "energy" and base.n:
+        if self.option(params, "relax_time") > 0 and objective != "energy" and base.n \
+                and deadline - time.perf_counter() > 5.0:
             t1 = time.perf_counter()
             sp.max_deterministic_time = self.option(params, "relax_time")
-            sp.max_time_in_seconds = max(0.01, 0.5 * (deadline - t1))
+            sp.max_time_in_seconds = max(0.01, 0.25 * (deadline - t1))
             sp.linearization_level = 2  # the LP-heavy search proves its bound (measured)
             bound, mapped = self._relaxation(base, current, solver)
             sp.linearization_level = 1
