@@ -148,6 +148,8 @@ def keep_promises(inst: Instance, res: SolveResult, initial: Schedule | None) ->
     * Never a schedule worse than one the run already knew: when the warm start
       evaluates strictly better than the solver's schedule (or the solver returned
       none), the result holds the warm start.
+    * A bound above the evaluated objective of a feasible schedule (beyond the stated
+      rounding) is no bound: it is replaced by the cheap one (``info.bound_rejected``).
     * ``optimal`` only with a schedule whose evaluated objective is within the stated
       rounding of the bound (``info.bound_slack_s`` for latency; 1e-6 relative for
       energy); otherwise the status is ``feasible`` and ``info.optimality_rejected``
@@ -167,18 +169,27 @@ def keep_promises(inst: Instance, res: SolveResult, initial: Schedule | None) ->
                     res.bound, res.info["bound_source"] = lb.value, lb.source
             if res.bound is not None and _first(ev0.objective) > 0:
                 res.gap = max(0.0, (_first(ev0.objective) - res.bound) / _first(ev0.objective))
-    if res.status == SolveStatus.OPTIMAL:
-        first = _first(res.objective) if res.objective is not None else math.nan
-        if inst.options.objective == "energy":
-            slack = 1e-6 * abs(first)
-        else:
-            slack = float(res.info.get("bound_slack_s", 0.0)) + 1e-9 * max(1.0, abs(first))
-        if res.bound is None or not first - res.bound <= slack:
+    first = _first(res.objective) if res.objective is not None else math.nan
+    if inst.options.objective == "energy":
+        slack = 1e-6 * abs(first)
+    else:
+        slack = float(res.info.get("bound_slack_s", 0.0)) + 1e-9 * max(1.0, abs(first))
+    if res.bound is not None and first < res.bound - slack:  # a bound no schedule can beat
+        res.info["bound_rejected"] = (
+            f"the bound {res.bound:.9g} ({res.info.get('bound_source', res.solver)}) is above"
+            f" the evaluated objective {first:.9g} of a feasible schedule")
+        log.warning("%s: %s", res.solver, res.info["bound_rejected"])
+        lb = lower_bound(inst, compile_tables(inst))
+        res.bound, res.info["bound_source"] = lb.value, lb.source
+        res.gap = max(0.0, (first - lb.value) / first) if first > 0 else None
+        if res.status == SolveStatus.OPTIMAL:
             res.status = SolveStatus.FEASIBLE
-            res.info["optimality_rejected"] = (
-                f"the solver reported optimal, but the evaluated objective {first:.9g} is not"
-                f" within the stated rounding ({slack:.3g}) of its bound {res.bound}")
-            log.warning("%s: %s", res.solver, res.info["optimality_rejected"])
+    if res.status == SolveStatus.OPTIMAL and (res.bound is None or not first - res.bound <= slack):
+        res.status = SolveStatus.FEASIBLE
+        res.info["optimality_rejected"] = (
+            f"the solver reported optimal, but the evaluated objective {first:.9g} is not"
+            f" within the stated rounding ({slack:.3g}) of its bound {res.bound}")
+        log.warning("%s: %s", res.solver, res.info["optimality_rejected"])
     return res
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 
+import numpy as np
 import pytest
 from helpers import DATA
 
@@ -198,3 +199,31 @@ def test_bad_phase_options_are_one_line_errors(option, value, match):
     inst = random_layered(8, 2, seed=1)
     with pytest.raises(SolverError, match=match):
         solve(inst, "cpsat", SolveParams(time_limit_s=5, options={option: value}))
+
+
+def test_memory_rows_relax_e9_and_solutions_are_repaired_to_fit():
+    """E9 in whole bytes is written as a relaxation (weights down, capacity up) so that
+    bounds stay bounds: a layer whose weight equals a fractional capacity may be
+    resident (the old rounding refused it); a solution over by fractions is repaired by
+    dropping the lightest residents."""
+    from h2h_opt.solvers.exact.cpmodel import SatModel
+
+    inst = random_layered(6, 2, seed=1, locality="same_accelerator")
+    mdl = SatModel(inst, compile_tables(inst))
+    from dataclasses import replace
+
+    tab = mdl.tables
+    x = [0] * mdl.n
+    heavy = sorted(range(mdl.n), key=lambda v: -float(tab.weight_bytes[v]))[:2]
+    r = [v in heavy for v in range(mdl.n)]
+    w = sum(float(tab.weight_bytes[v]) for v in heavy)
+
+    def with_capacity(c: float) -> None:
+        mdl.tables = replace(tab, capacity=np.array([c] + list(tab.capacity[1:])))
+
+    with_capacity(w - 0.25)  # over by a quarter byte: the lighter one drops
+    fixed = mdl.fit_memory(x, r)
+    lighter = min(heavy, key=lambda v: float(tab.weight_bytes[v]))
+    assert fixed[lighter] is False and sum(fixed) == 1
+    with_capacity(w)  # fits exactly: nothing to drop
+    assert mdl.fit_memory(x, r) == r

@@ -43,8 +43,8 @@ class SatModel(TickModel):
         self.energy_terms: list[tuple[int, Any]] = []
         self.groups: list[list[int]] = []
         self.used: dict[tuple[int, int], Any] = {}
-        #: bytes of weights kept resident on each accelerator by layers outside the model
-        self.resident_bytes: dict[int, float] = {}
+        #: layers outside the model whose weights stay resident, per accelerator (E9)
+        self.resident_layers: dict[int, list[int]] = {}
 
     def fresh(self) -> SatModel:
         """An empty model sharing this one's tick terms (what a large-neighbourhood
@@ -52,6 +52,21 @@ class SatModel(TickModel):
         new = copy.copy(self)
         new._empty()
         return new
+
+    def fit_memory(self, x: Sequence[int], r: list[bool]) -> list[bool]:
+        """``r`` with E9 holding exactly: where the whole-byte relaxation let residents
+        exceed an accelerator's capacity by a fraction of a byte per layer, the lightest
+        of them give up residency until the rest fit (they only take longer)."""
+        tab, r = self.tables, list(r)
+        for a in range(self.m):
+            mine = sorted((float(tab.weight_bytes[v]), v) for v in range(self.n)
+                          if r[v] and x[v] == a)
+            total = sum(w for w, _ in mine)
+            for w, v in mine:
+                if total <= tab.capacity[a]:
+                    break
+                r[v], total = False, total - w
+        return r
 
     def build_assignment(self, layers: Sequence[int] | None = None,
                          choices: Mapping[int, Sequence[int]] | None = None,
@@ -89,10 +104,13 @@ class SatModel(TickModel):
         for a in range(m):
             items = [(v, rv) for (v, b), rv in self.rx.items() if b == a]
             if items and math.isfinite(tab.capacity[a]):
-                total = sum(math.ceil(tab.weight_bytes[v]) for v, _ in items)
-                cap = math.floor(tab.capacity[a] - self.resident_bytes.get(a, 0))
-                if total > cap:
-                    md.add(sum(math.ceil(tab.weight_bytes[v]) * rv for v, rv in items) <= cap)
+                kept = float(sum(tab.weight_bytes[u] for u in self.resident_layers.get(a, [])))
+                # E9 in whole bytes as a relaxation (weights down, what is left up), so
+                # bounds stay bounds; a solution over by fractions is repaired (fit_memory)
+                cap = math.ceil(tab.capacity[a] - kept)
+                units = [math.floor(tab.weight_bytes[v]) for v, _ in items]
+                if sum(units) > cap:
+                    md.add(sum(w * rv for w, (_, rv) in zip(units, items, strict=True)) <= cap)
         # busy time L_v: the terms of LayerTerms, each on a literal implying x[v,a]
         self.y: dict[tuple[int, int], Any] = {}
         self.z: dict[tuple[int, int], Any] = {}
@@ -439,8 +457,8 @@ class SatModel(TickModel):
         for (v, a), xv in mdl.x.items():
             if solver.boolean_value(xv):
                 x[v] = a
-        r = [bool((v, x[v]) in mdl.rx and solver.boolean_value(mdl.rx[v, x[v]]))
-             for v in range(mdl.n)]
+        r = self.fit_memory(x, [bool((v, x[v]) in mdl.rx and solver.boolean_value(
+            mdl.rx[v, x[v]])) for v in range(mdl.n)])
         start = [solver.value(s) for s in mdl.start]
         end = [solver.value(f) for f in mdl.end]
         orders: list[list[int]] = [[] for _ in range(mdl.m)]

@@ -92,10 +92,9 @@ class Window:
         outside = {u: x[u] for v in self.layers for u in (*wl.preds[v], *wl.succs[v])
                    if u not in inside}
         resident = {v: bool(r[v]) for v in kept}
-        for u in range(base.n):  # weights of layers outside F that stay resident (E9)
+        for u in range(base.n):  # layers outside F whose weights stay resident (E9)
             if r[u] and u not in freed:
-                mdl.resident_bytes[x[u]] = mdl.resident_bytes.get(x[u], 0.0) + float(
-                    tab.weight_bytes[u])
+                mdl.resident_layers.setdefault(x[u], []).append(u)
         mdl.build_assignment(self.layers, {v: [x[v]] for v in kept}, outside, resident)
         horizon = int(max(finish)) if finish else 0
         # times of the window's layers
@@ -225,6 +224,7 @@ class Window:
         end = list(self.finish0)
         for v in self.layers:
             start[v], end[v] = solver.value(self.s[v]), solver.value(self.e[v])
+        r = np.array(mdl.fit_memory(x.tolist(), r.tolist()), dtype=bool)
         orders: list[list[int]] = [[] for _ in range(mdl.m)]
         topo = self.topo_pos
         for v in sorted(range(mdl.n), key=lambda v: (start[v], end[v], topo[v])):
@@ -253,11 +253,11 @@ class LnsSolver(ExactSolver):
                " full CP-SAT model hinted with the best schedule (latency objective, at most"
                " polish_layers layers; 0: none)", low=0.0, high=0.95),
         Option("polish_layers", int, 300, "largest instance the polish runs on", low=0),
-        Option("polish_workers", int, 2, "CP-SAT workers of the polish", low=1),
+        Option("polish_workers", int, 8, "CP-SAT workers of the polish (its portfolio;"
+               " cpsat's default)", low=1),
         Option("polish_dtime", float, 0.0, "CP-SAT deterministic time of the polish (with"
                " one polish worker: reproducible; 0: until the time limit)", low=0.0),
-        Option("kinds", str, ",".join(KINDS), "neighbourhood kinds, comma-separated"
-               f" (of {', '.join(KINDS)})"),
+        Option("kinds", list, KINDS, "neighbourhood kinds to draw from", choices=KINDS),
     )
 
     def solve(self, inst: Instance, params: SolveParams,
@@ -266,11 +266,9 @@ class LnsSolver(ExactSolver):
         deadline = t0 + time_limit(params)
         if initial is None:
             raise SolverError("lns needs a starting schedule (option warm_start)")
-        kinds = [k.strip() for k in self.option(params, "kinds").split(",") if k.strip()]
-        bad = [k for k in kinds if k not in KINDS]
-        if bad or not kinds:
-            raise SolverError(f"lns: unknown neighbourhood kind {bad[0] if bad else '(none)'!r}"
-                              f" (known: {', '.join(KINDS)})")
+        kinds = list(self.option(params, "kinds"))
+        if not kinds:
+            raise SolverError("lns: option 'kinds' names no neighbourhood kind")
         tables = compile_tables(inst)
         base = SatModel(inst, tables)
         objective = inst.options.objective
@@ -285,43 +283,52 @@ class LnsSolver(ExactSolver):
 
         current = Decision.from_schedule(inst, initial)
         sink = LogSink(params.log, params.progress)
-        progress = Progress(sink.progress, 1.0, t0)
-        solver = base.cp.CpSolver()
-        sp = solver.parameters
-        sp.num_workers = 1
-        sp.random_seed = params.seed % (2**31)
-        bound: float | None = None
-        relax_s = 0.0
-        if self.option(params, "relax_time") > 0 and objective != "energy" \
-                and 0 < base.n * base.m <= RELAX_PAIRS and deadline - time.perf_counter() > 5.0:
-            t1 = time.perf_counter()
-            sp.max_deterministic_time = self.option(params, "relax_time")
-            sp.max_time_in_seconds = max(0.01, 0.25 * (deadline - t1))
-            sp.linearization_level = 2  # the LP-heavy search proves its bound (measured)
-            bound, mapped = self._relaxation(base, current, solver)
-            sp.linearization_level = 1
-            relax_s = time.perf_counter() - t1
-            if mapped is not None and _less(score(mapped)[0], score(current)[0]):
-                current = mapped
-        topo_pos = [0] * base.n
-        for i, v in enumerate(inst.workload.topo):
-            topo_pos[v] = i
-        best, spread = score(current)
-        rng = np.random.default_rng(params.seed)
-        size = min(base.n, self.option(params, "size"))
-        weights = {k: 1.0 for k in kinds}
-        counts = {"neighbourhoods": 0, "improved": 0, "plateau_moves": 0,
-                  "proved_no_better": 0}
-        by_kind = {k: [0, 0] for k in kinds}  # tried, improved
-        solve_s = 0.0
-        progress.update(best[0], bound)
-        polish = self.option(params, "polish") if (
-            objective == "latency" and 0 < base.n <= self.option(params, "polish_layers")) else 0.0
-        windows_end = deadline - polish * (deadline - time.perf_counter())
         with sink:
+            progress = Progress(sink.progress, 1.0, t0)
+            solver = base.cp.CpSolver()
+            sp = solver.parameters
+            sp.num_workers = 1
+            sp.random_seed = params.seed % (2**31)
+            bound: float | None = None
+            bound_source = "load relaxation (CP-SAT)"
+            relax_s = 0.0
+            polish_opt: int | None = None
+            if self.option(params, "relax_time") > 0 and objective != "energy" \
+                    and 0 < base.n * base.m <= RELAX_PAIRS \
+                    and deadline - time.perf_counter() > 5.0:
+                t1 = time.perf_counter()
+                sp.max_deterministic_time = self.option(params, "relax_time")
+                sp.max_time_in_seconds = max(0.01, 0.25 * (deadline - t1))
+                sp.linearization_level = 2  # the LP-heavy search proves its bound (measured)
+                bound, mapped = self._relaxation(base, current, solver)
+                sp.linearization_level = 1
+                relax_s = time.perf_counter() - t1
+                if mapped is not None and _less(score(mapped)[0], score(current)[0]):
+                    current = mapped
+            topo_pos = [0] * base.n
+            for i, v in enumerate(inst.workload.topo):
+                topo_pos[v] = i
+            best, spread = score(current)
+            rng = np.random.default_rng(params.seed)
+            size = min(base.n, self.option(params, "size"))
+            weights = {k: 1.0 for k in kinds}
+            counts = {"neighbourhoods": 0, "improved": 0, "plateau_moves": 0,
+                      "proved_no_better": 0}
+            by_kind = {k: [0, 0] for k in kinds}  # tried, improved
+            solve_s = 0.0
+            progress.update(best[0], bound)
+            slack = base.rounding_slack()
+
+            def closed(value: float, lb: float | None) -> bool:
+                """Nothing left to gain: the bound within the rounding or the gap asked."""
+                return lb is not None and value - lb <= max(params.rel_gap * value, 2 * slack)
+
+            small = 0 < base.n <= self.option(params, "polish_layers")
+            polish = self.option(params, "polish") if objective == "latency" and small else 0.0
+            windows_end = deadline - polish * (deadline - time.perf_counter())
             for it in range(self.option(params, "neighbourhoods")):
                 left = windows_end - time.perf_counter()
-                if left <= 0.05 or base.n == 0:
+                if left <= 0.05 or base.n == 0 or closed(best[0], bound):
                     break
                 counts["neighbourhoods"] += 1
                 times = base.tick_times(current)
@@ -357,22 +364,27 @@ class LnsSolver(ExactSolver):
                     size = min(base.n, 400, int(size * 1.5) + 1)
                 else:
                     size = max(4, int(size * 0.8))
-        polish_s = 0.0
-        if polish > 0 and deadline - time.perf_counter() > 0.1:
-            t1 = time.perf_counter()
-            found = self._polish(base, current, bound, solver, deadline,
-                                 self.option(params, "polish_workers"),
-                                 self.option(params, "polish_dtime"))
-            polish_s = time.perf_counter() - t1
-            if found is not None:
-                try:
-                    value, cand_spread = score(found)
-                except ScheduleCycleError:
-                    value = best
-                if _less(value, best):
-                    current, best = found, value
-                    counts["improved_by_polish"] = 1
-                    progress.update(best[0], bound)
+            polish_s = 0.0
+            if polish > 0 and deadline - time.perf_counter() > 0.1 \
+                    and not closed(best[0], bound):
+                t1 = time.perf_counter()
+                found, polish_lb, polish_opt = self._polish(
+                    base, current, bound, solver, deadline, self.option(params, "polish_workers"),
+                    self.option(params, "polish_dtime"))
+                polish_s = time.perf_counter() - t1
+                if polish_lb is not None:  # the full model's bound holds for the true problem
+                    true_lb = max(0.0, polish_lb * base.tick - base.rounding_slack())
+                    if bound is None or true_lb > bound:
+                        bound, bound_source = true_lb, "full CP-SAT model (polish)"
+                if found is not None:
+                    try:
+                        value, cand_spread = score(found)
+                    except ScheduleCycleError:
+                        value = best
+                    if _less(value, best):
+                        current, best = found, value
+                        counts["improved_by_polish"] = 1
+                        progress.update(best[0], bound)
         elapsed = time.perf_counter() - t0
         info = {**rounding_info(base), **counts, "final_size": size,
                 "relaxation_s": round(relax_s, 3), "polish_s": round(polish_s, 3),
@@ -382,19 +394,29 @@ class LnsSolver(ExactSolver):
                 "s_per_neighbourhood": round(elapsed / counts["neighbourhoods"], 4)
                 if counts["neighbourhoods"] else None}
         if bound is not None:
-            info["bound_source"] = "load relaxation (CP-SAT)"
-        return exact_result(inst, self.name, base.schedule(current, self.name), proven=False,
-                            rel_gap=params.rel_gap, bound=bound, t0=t0, info=info)
+            info["bound_source"] = bound_source
+        proven = False
+        if polish_opt is not None and base.tick_times(current)[2] and \
+                max(base.tick_times(current)[2]) <= polish_opt:
+            # the full model proved no schedule shorter in ticks: as cpsat, the bound is
+            # the rounded problem's (the facade checks it within bound_slack_s)
+            proven, bound = True, polish_opt * base.tick
+            info["bound_source"] = "full CP-SAT model (polish), proven optimal"
+        return exact_result(inst, self.name, base.schedule(current, self.name),
+                            proven=proven, rel_gap=params.rel_gap, bound=bound, t0=t0,
+                            info=info)
 
     @staticmethod
     def _polish(base: SatModel, dec: Decision, bound: float | None, solver: Any,
-                deadline: float, workers: int, dtime: float) -> Decision | None:
+                deadline: float, workers: int, dtime: float
+                ) -> tuple[Decision | None, int | None, int | None]:
         """The full model (:meth:`SatModel.build`) hinted with ``dec``, its makespan at
-        least the relaxation's bound, searched until ``deadline``; its best decision."""
+        least the relaxation's bound, searched until ``deadline``: its best decision, its
+        proven bound in ticks, and the optimum in ticks if it proved one."""
         full = base.fresh()
         full.build(full.plan_horizon(dec))
         if bound is not None:
-            full.model.add(full.makespan >= round(bound / base.tick))
+            full.model.add(full.makespan >= math.floor(bound / base.tick))
         full.model.minimize(full.makespan)
         full.hint(dec)
         sp = solver.parameters
@@ -406,7 +428,11 @@ class LnsSolver(ExactSolver):
             status = solver.solve(full.model)
         finally:
             sp.num_workers, sp.max_deterministic_time = saved
-        return full.values(solver) if status in (OPTIMAL, FEASIBLE) else None
+        if status not in (OPTIMAL, FEASIBLE):
+            return None, None, None
+        lb = math.ceil(solver.best_objective_bound - 1e-6)
+        opt = round(solver.objective_value) if status == OPTIMAL else None
+        return full.values(solver), lb, opt
 
     @staticmethod
     def _relaxation(base: SatModel, dec: Decision, solver: Any
@@ -429,16 +455,16 @@ class LnsSolver(ExactSolver):
         if status not in (OPTIMAL, FEASIBLE):
             return None, None
         # the rounded problem's bound, less the most rounding can add: a bound of the
-        # true problem (SPEC §6)
+        # true problem (SPEC §6); none if E9 had to be rounded (a restriction)
         bound = max(0.0, math.ceil(solver.best_objective_bound - 1e-6) * base.tick
                     - base.rounding_slack())
         new_x = np.array(dec.x, copy=True)
         for (v, a), xv in relax.x.items():
             if solver.boolean_value(xv):
                 new_x[v] = a
-        new_r = np.array([bool((v, int(new_x[v])) in relax.rx
-                               and solver.boolean_value(relax.rx[v, int(new_x[v])]))
-                          for v in range(base.n)], dtype=bool)
+        new_r = np.array(relax.fit_memory(new_x.tolist(), [
+            bool((v, int(new_x[v])) in relax.rx and solver.boolean_value(relax.rx[v, int(
+                new_x[v])])) for v in range(base.n)]), dtype=bool)
         loose = Decision(new_x, new_r, [[] for _ in range(base.m)])
         _, start, _ = base.tick_times(loose)  # no accelerator order: data edges only
         topo = {v: i for i, v in enumerate(base.inst.workload.topo)}
