@@ -1,14 +1,15 @@
 """One solver of a bench run against the best bound and against another solver
 (issue 14's acceptance figures).
 
-    python scripts/lns_acceptance.py RUN_DIR [--solver lns] [--against cpsat]
-        [-o results/lns_paper.md]
+    python scripts/lns_acceptance.py RUN_DIR [--also OTHER_RUN ...] [--solver lns]
+        [--against cpsat] [-o results/lns_paper.md]
 
 Reads ``RUN_DIR/results.jsonl`` and prints, over the instances both solvers have:
 the mean and worst ratio of each solver's objective to the best lower bound any solver
 of the run proved; on how many instances ``--solver`` is at most ``--against``; and on
-how many it reaches a proven optimum (within 1e-6 relative).  With ``-o`` it also writes
-a markdown table per instance.
+how many it reaches a proven optimum (within 1e-6 relative).  ``--also`` adds the rows
+of other runs of the same instances (e.g. lns at 30 s beside a 60 s run's optima).  With
+``-o`` it also writes a markdown table per instance.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ REL = 1e-6
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("run_dir", type=Path)
+    ap.add_argument("--also", type=Path, nargs="*", default=[])
     ap.add_argument("--solver", default="lns")
     ap.add_argument("--against", default="cpsat")
     ap.add_argument("-o", "--output", default=None)
     args = ap.parse_args()
-    rows = [json.loads(line) for line in
-            (args.run_dir / "results.jsonl").read_text().splitlines() if line.strip()]
+    rows = [json.loads(line) for run in (args.run_dir, *args.also) for line in
+            (run / "results.jsonl").read_text().splitlines() if line.strip()]
     summary = summarise(rows)
     me, other = args.solver, args.against
     table = [f"| instance | {me} | {other} | best bound | {me} / bound | {other} / bound |",

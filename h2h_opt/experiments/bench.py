@@ -492,7 +492,9 @@ def _run_locked(spec: BenchSpec, instances: list[str], run_dir: Path, progress: 
                                + [s for s in spec.solvers if s not in old.get("solvers", [])])
             info["started"] = old.get("started")
             info["resumed"] = old.get("resumed", 0) + 1
-            info["sessions"] = list(old.get("sessions", [])) + [session]
+            first = {k: old.get(k) for k in (*session, "started")}  # a run.json from
+            # before sessions were kept: its own parameters are the first session
+            info["sessions"] = list(old.get("sessions", [first])) + [session]
         else:
             info["instances"] = list(instances)
             info["started"] = session["started"]

@@ -417,3 +417,19 @@ def test_ctrl_c_while_a_worker_is_forked_is_not_lost(insts, tmp_path):
     assert done.returncode == 130, done.stderr
     assert "Exception ignored" not in done.stderr and "interrupted" in done.stderr
     assert len(load_results(run)) < 6
+
+
+def test_a_run_from_before_sessions_keeps_its_first_session(insts, tmp_path):
+    """A run.json without ``sessions`` (older runs): resuming it records the original
+    parameters as session 0 before the new one, so its git hash is not lost."""
+    a, b = files(insts)
+    run = tmp_path / "run"
+    run_bench(BenchSpec((a,), ("baseline",), 5.0), run, progress=False)
+    info = json.loads((run / "run.json").read_text())
+    del info["sessions"]
+    info["git"] = "0" * 40
+    (run / "run.json").write_text(json.dumps(info))
+    run_bench(BenchSpec((b,), ("baseline",), 5.0), run, progress=False)
+    info = json.loads((run / "run.json").read_text())
+    assert [s["git"] for s in info["sessions"]][0] == "0" * 40
+    assert len(info["sessions"]) == 2
