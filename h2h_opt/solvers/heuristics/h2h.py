@@ -25,7 +25,7 @@ from __future__ import annotations
 import bisect
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -338,12 +338,21 @@ class H2HEngine:
         pos = {u: k for k, u in enumerate(rest)}
         lo = max((pos[u] + 1 for u in wl.preds[v] if u in pos), default=0)
         hi = min((pos[w] for w in wl.succs[v] if w in pos), default=len(rest))
+        return self._best_order(plan, timing, a, (
+            rest[:p] + [v] + rest[p:]
+            for p in range(max(lo, i - REORDER_REACH), min(hi, i + REORDER_REACH) + 1)
+            if p != i))
+
+    def _best_order(self, plan: Decision, timing: Timing, a: int,
+                    orders: Iterable[list[int]]) -> tuple[Decision, Timing] | None:
+        """The best of ``orders`` for accelerator ``a`` (mapping unchanged), if any beats
+        ``timing``."""
         best: tuple[Decision, Timing] | None = None
-        for p in range(max(lo, i - REORDER_REACH), min(hi, i + REORDER_REACH) + 1):
-            if p == i:
+        for order in orders:
+            if order == plan.orders[a]:
                 continue
             cand = plan.copy()
-            cand.orders[a] = rest[:p] + [v] + rest[p:]
+            cand.orders[a] = order
             new = self._try(cand, {})
             if new is not None and self.better(new, best[1] if best else timing):
                 best = (cand, new)
@@ -366,17 +375,8 @@ class H2HEngine:
         others = [u for u in order if layers[u].model != model]
         cut_first = sum(1 for u in order[:first] if layers[u].model != model)
         cut_last = sum(1 for u in order[:last] if layers[u].model != model)
-        best: tuple[Decision, Timing] | None = None
-        for cut in dict.fromkeys((cut_first, cut_last)):
-            new_order = others[:cut] + mine + others[cut:]
-            if new_order == order:
-                continue
-            cand = plan.copy()
-            cand.orders[a] = new_order
-            new = self._try(cand, {})
-            if new is not None and self.better(new, best[1] if best else timing):
-                best = (cand, new)
-        return best
+        return self._best_order(plan, timing, a, (
+            others[:cut] + mine + others[cut:] for cut in dict.fromkeys((cut_first, cut_last))))
 
     def _move_swap(self, plan: Decision, timing: Timing, v: int
                    ) -> tuple[Decision, Timing] | None:
