@@ -165,3 +165,37 @@ def test_never_empty_handed_and_always_a_bound():
     assert res.has_solution and evaluate(inst, res.schedule).feasible
     assert res.bound is not None and 0 < res.bound <= res.latency
     assert 0 <= res.gap < 1
+
+
+@pytest.mark.parametrize("solver", ["cpsat", "lns"])
+def test_a_fractional_weight_that_exactly_fits_may_be_resident(solver):
+    """E9 with a fractional weight equal to the capacity (1000.5 bytes at 1000 B/s): the
+    weights may stay resident, saving 1.0005 s.  Written with weights rounded up and the
+    capacity down, the exact models refused it and called 2.0005 s optimal."""
+    from helpers import table_instance
+
+    inst = table_instance({"A": {"W": 1000.5}, "B": {"W": 1000.5}}, [("A", "B", 0.0)],
+                          {"a0": {"cap": 1000.5, "B": 1000.0}}, {"a0": {"A": 1.0, "B": 1.0}},
+                          locality="same_accelerator")
+    res = solve(inst, solver, SolveParams(time_limit_s=10, seed=0,
+                                          options={"warm_start": "baseline"}))
+    assert evaluate(inst, res.schedule).feasible
+    assert res.latency == pytest.approx(2.0 + 1000.5 / 1000.0)  # one of the two resident
+    assert res.bound is not None and res.bound <= res.latency * (1 + 1e-9)
+
+
+def test_residents_over_capacity_by_a_fraction_are_repaired():
+    """Capacity 1000.6 bytes, weights 600.5 and 400.5: each fits alone, both do not
+    (1001 bytes), but the whole-byte relaxation of E9 admits both (600 + 400 <= 1001).
+    The solution is repaired to fit exactly (the lighter one gives up residency), so
+    cpsat's own schedule is feasible and is not replaced by the warm start."""
+    from helpers import table_instance
+
+    inst = table_instance({"A": {"W": 600.5}, "B": {"W": 400.5}}, [("A", "B", 0.0)],
+                          {"a0": {"cap": 1000.6, "B": 1000.0}}, {"a0": {"A": 1.0, "B": 1.0}},
+                          locality="same_accelerator")
+    res = solve(inst, "cpsat", SolveParams(time_limit_s=10, seed=0,
+                                            options={"warm_start": "baseline"}))
+    assert evaluate(inst, res.schedule).feasible and "schedule_from" not in res.info
+    assert res.latency == pytest.approx(2.0 + 400.5 / 1000.0)
+    assert res.bound is not None and res.bound <= res.latency
