@@ -313,9 +313,10 @@ class LnsSolver(ExactSolver):
                         and self.option(params, "relax_order") > 0:
                     # as cpsat does: the best order of the relaxation's mapping, from the
                     # full model with that mapping fixed (a short search)
-                    sp.max_time_in_seconds = max(0.05, min(
-                        self.option(params, "relax_order"), 0.2 * (deadline - t1)))
-                    ordered = self._fixed_mapping(base, mapped, solver)
+                    until = time.perf_counter() + min(self.option(params, "relax_order"),
+                                                      0.2 * (deadline - t1))
+                    ordered = self._polish(base, mapped, None, solver, until, 2, 0.0,
+                                           fix_mapping=True)[0]
                     if ordered is not None and _less(score(ordered)[0], score(mapped)[0]):
                         mapped = ordered
                     relax_s = time.perf_counter() - t1
@@ -424,13 +425,18 @@ class LnsSolver(ExactSolver):
 
     @staticmethod
     def _polish(base: SatModel, dec: Decision, bound: float | None, solver: Any,
-                deadline: float, workers: int, dtime: float
+                deadline: float, workers: int, dtime: float, fix_mapping: bool = False
                 ) -> tuple[Decision | None, int | None, int | None]:
         """The full model (:meth:`SatModel.build`) hinted with ``dec``, its makespan at
-        least the relaxation's bound, searched until ``deadline``: its best decision, its
-        proven bound in ticks, and the optimum in ticks if it proved one."""
+        least the relaxation's bound (``fix_mapping``: with ``dec``'s mapping fixed),
+        searched until ``deadline``: its best decision, its proven bound in ticks, and
+        the optimum in ticks if it proved one."""
         full = base.fresh()
         full.build(full.plan_horizon(dec))
+        if fix_mapping:
+            x = dec.x.tolist()
+            for (v, a), xv in full.x.items():
+                full.model.add(xv == int(x[v] == a))
         if bound is not None:
             full.model.add(full.makespan >= math.floor(bound / base.tick))
         full.model.minimize(full.makespan)
@@ -449,26 +455,6 @@ class LnsSolver(ExactSolver):
         lb = math.ceil(solver.best_objective_bound - 1e-6)
         opt = round(solver.objective_value) if status == OPTIMAL else None
         return full.values(solver), lb, opt
-
-    @staticmethod
-    def _fixed_mapping(base: SatModel, dec: Decision, solver: Any) -> Decision | None:
-        """The full model with ``dec``'s mapping fixed, hinted with ``dec``: the best
-        orders and residency for that mapping within the solver's budget (2 workers)."""
-        full = base.fresh()
-        full.build(full.plan_horizon(dec))
-        x = dec.x.tolist()
-        for (v, a), xv in full.x.items():
-            full.model.add(xv == int(x[v] == a))
-        full.model.minimize(full.makespan)
-        full.hint(dec)
-        sp = solver.parameters
-        saved = sp.num_workers, sp.max_deterministic_time
-        sp.num_workers, sp.max_deterministic_time = 2, 1e12
-        try:
-            status = solver.solve(full.model)
-        finally:
-            sp.num_workers, sp.max_deterministic_time = saved
-        return full.values(solver) if status in (OPTIMAL, FEASIBLE) else None
 
     @staticmethod
     def _relaxation(base: SatModel, dec: Decision, solver: Any
