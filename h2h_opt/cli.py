@@ -444,22 +444,28 @@ def _input_shapes(items: list[str]) -> dict[str, tuple[int, ...]]:
 
 
 def cmd_import_onnx(args: argparse.Namespace) -> int:
-    from .io.onnx import read_onnx
+    from .io.onnx import read_onnx_models
     from .library.zoo import system_preset
 
     try:
         system = system_preset(args.system, args.bandwidth)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    inst = read_onnx(args.model, system, element_bytes=args.element_bytes,
-                     input_shapes=_input_shapes(args.input_shape or []))
+    folded: list[str] = []
+    inst = read_onnx_models(args.model, system, element_bytes=args.element_bytes,
+                            input_shapes=_input_shapes(args.input_shape or []),
+                            fold_unknown=args.fold_unknown, folded=folded)
     _write_imported(inst, args.output)
     ops: dict[str, int] = {}
     for layer in inst.workload.layers:
         ops[layer.op] = ops.get(layer.op, 0) + 1
-    _emit(args, {"output": str(args.output), "layers": inst.num_layers, "ops": ops},
-          f"wrote {args.output}: {inst.num_layers} layers ("
-          + ", ".join(f"{op} x{k}" for op, k in ops.items()) + f") on {args.system}")
+    models = len({layer.model for layer in inst.workload.layers})
+    text = (f"wrote {args.output}: {inst.num_layers} layers in {models} model(s) ("
+            + ", ".join(f"{op} x{k}" for op, k in ops.items()) + f") on {args.system}")
+    if folded:
+        text += f"\nfolded {len(folded)} node(s) of unknown ops: " + ", ".join(folded)
+    _emit(args, {"output": str(args.output), "layers": inst.num_layers, "models": models,
+                 "ops": ops, "folded_unknown": folded}, text)
     return EXIT_OK
 
 
@@ -783,9 +789,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="to turn cycles into s")
     sp.add_argument("-o", "--output", required=True)
     sp.add_argument("--json", action="store_true")
-    sp = isub.add_parser("onnx", help="ONNX model into a workload on a system preset")
+    sp = isub.add_parser("onnx", help="ONNX models (each file a model) into one workload on"
+                         " a system preset")
     sp.set_defaults(func=cmd_import_onnx)
-    sp.add_argument("model")
+    sp.add_argument("model", nargs="+", help="ONNX files, each one model of the workload")
+    sp.add_argument("--fold-unknown", action="store_true",
+                    help="fold ops that are neither layers nor known to fold into their"
+                    " producer, and list them (default: an error naming the op and node)")
     sp.add_argument("--system", default="hetero4", help="system preset (h2h systems)")
     sp.add_argument("--bandwidth", type=_positive_float, default=1.25,
                     help="host link GB/s (finite, > 0)")

@@ -55,12 +55,14 @@ def layer_numbers(layer: Layer, element_bytes: int) -> LayerNumbers:
     """MACs and byte counts of one layer (SPEC §1), explicit overrides taking precedence.
 
     * conv: MACs ``M·N·R·C·K²``, weights ``K²·N·M``, output ``M·R·C``, input
-      ``N·H_in·W_in`` with ``H_in = (R-1)·S + K - 2P``;
+      ``N·H_in·W_in`` with ``H_in = (R-1)·S + K - 2P``; with ``G`` groups each output
+      channel reads ``N/G`` of the inputs (MACs and weights divided by ``G``);
     * dwconv: MACs ``N·R·C·K²``, weights ``K²·N``, output ``N·R·C``;
     * fc: MACs and weights ``M·N``, output ``M``, input ``N``;
     * matmul ``m×k×n``: MACs ``m·k·n``, output ``m·n``; weights ``k·n`` if
       ``shape.weights`` (a projection), else 0 and the input holds both operands;
-    * lstm: weights ``4·H·(H+D)``, MACs ``T`` times that, output ``T·H``, input ``T·D``;
+    * lstm: weights ``4·H·(H+D)`` (``gates·H·(H+D)``: 3 for a GRU), MACs ``T`` times
+      that, output ``T·H``, input ``T·D``;
     * pool: no weights, ``N·R·C·K²`` operations; eltwise: ``N·R·C`` per input.
 
     Element counts are multiplied by ``b = element_bytes``.
@@ -73,8 +75,9 @@ def layer_numbers(layer: Layer, element_bytes: int) -> LayerNumbers:
         n, r, c, k = (float(sh[x]) for x in ("N", "R", "C", "K"))
         s, p = float(sh.get("S", 1)), float(sh.get("P", 0))
         m = float(sh["M"]) if op == "conv" else n
-        macs = m * r * c * k * k * (n if op == "conv" else 1.0)
-        weights = {"conv": k * k * n * m, "dwconv": k * k * n, "pool": 0.0}[op]
+        per_out = n / float(sh.get("G", 1)) if op == "conv" else 1.0  # inputs per output
+        macs = m * r * c * k * k * per_out
+        weights = {"conv": k * k * per_out * m, "dwconv": k * k * n, "pool": 0.0}[op]
         out = m * r * c
         inp = n * _in_extent(r, k, s, p) * _in_extent(c, k, s, p)
     elif op == "fc":
@@ -91,7 +94,7 @@ def layer_numbers(layer: Layer, element_bytes: int) -> LayerNumbers:
             inp = m * k + k * n
     elif op == "lstm":
         h, d, t = float(sh["H"]), float(sh["D"]), float(sh["T"])
-        weights = 4.0 * h * (h + d)
+        weights = float(sh.get("gates", 4)) * h * (h + d)
         macs = t * weights
         out, inp = t * h, t * d
     elif op == "eltwise":
@@ -155,6 +158,7 @@ def _zhang_cost(layer: Layer, acc: Accelerator, inst: Instance) -> tuple[float, 
     sh = layer.shape
     if layer.op == "conv":
         dims = {x: float(sh[x]) for x in ("M", "N", "R", "C", "K")}
+        dims["N"] /= float(sh.get("G", 1))  # each output channel reads N/G inputs
     elif layer.op == "fc":  # an fc layer is a 1x1 conv on a 1x1 map
         dims = {"M": float(sh["M"]), "N": float(sh["N"]), "R": 1.0, "C": 1.0, "K": 1.0}
     else:

@@ -113,7 +113,9 @@ def conv_form(op: str, shape: dict, element_bytes: int = 1) -> ConvForm:
         return int(value)
 
     if op == "conv":
-        return ConvForm(g("M"), g("N"), g("K"), g("K"), g("R"), g("C"), g("S", 1))
+        # G groups: every output channel reduces over N/G inputs (G convs side by side)
+        return ConvForm(g("M"), g("N") // g("G", 1), g("K"), g("K"), g("R"), g("C"),
+                        g("S", 1))
     if op in ("dwconv", "pool"):
         return ConvForm(1, g("N"), g("K"), g("K"), g("R"), g("C"), g("S", 1), depthwise=True)
     if op == "eltwise":
@@ -125,8 +127,8 @@ def conv_form(op: str, shape: dict, element_bytes: int = 1) -> ConvForm:
         m, k, n = g("m"), g("k"), g("n")
         return ConvForm(n, k, 1, 1, m, 1, gemm=(m, k, n))
     if op == "lstm":
-        h, d, t = g("H"), g("D"), g("T")
-        return ConvForm(4 * h, h + d, 1, 1, 1, 1, steps=t, gemm=(1, h + d, 4 * h))
+        h, d, t, gates = g("H"), g("D"), g("T"), g("gates", 4)
+        return ConvForm(gates * h, h + d, 1, 1, 1, 1, steps=t, gemm=(1, h + d, gates * h))
     raise ValueError(f"the dataflow cost model cannot cost op {op!r}")
 
 

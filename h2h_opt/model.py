@@ -48,11 +48,11 @@ OBJECTIVES = ("latency", "energy", "lex")
 #: accepted with any numeric shape; their byte counts default to 0 unless the
 #: layer gives them explicitly.
 SHAPE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "conv": (("M", "N", "R", "C", "K"), ("S", "P")),
+    "conv": (("M", "N", "R", "C", "K"), ("S", "P", "G")),
     "dwconv": (("N", "R", "C", "K"), ("S", "P")),
     "fc": (("M", "N"), ()),
     "matmul": (("m", "k", "n"), ("weights",)),
-    "lstm": (("H", "D", "T"), ()),
+    "lstm": (("H", "D", "T"), ("gates",)),
     "pool": (("N", "R", "C", "K"), ("S", "P")),
     "eltwise": (("N", "R", "C"), ("inputs",)),
 }
@@ -151,7 +151,8 @@ class Layer:
     """One DNN layer (a task of the DAG).
 
     ``shape`` holds the op-specific dimensions of SPEC §1 (conv: ``M, N, R, C,
-    K, S, P``; fc: ``M, N``; lstm: ``H, D, T``; matmul: ``m, k, n``).  The
+    K, S, P``, and ``G`` groups, each of ``N/G`` in and ``M/G`` out channels; fc: ``M,
+    N``; lstm: ``H, D, T``, and ``gates``, 4 (LSTM) or 3 (GRU); matmul: ``m, k, n``).  The
     optional byte counts and ``macs`` override what :mod:`h2h_opt.cost` would
     derive from the shape.
     """
@@ -190,6 +191,13 @@ class Layer:
                 raise ModelError(
                     f"{where}: unknown shape field {sorted(unknown)[0]!r} for op {self.op!r}"
                 )
+        if self.op == "conv" and "G" in self.shape:
+            groups = self.shape["G"]
+            if groups != int(groups) or groups < 1 or self.shape["M"] % groups \
+                    or self.shape["N"] % groups:
+                raise ModelError(f"{where}: shape.G = {groups!r} groups must be a whole"
+                                 f" number >= 1 dividing M = {self.shape['M']!r} and"
+                                 f" N = {self.shape['N']!r}")
         for name in ("input_bytes", "weight_bytes", "output_bytes", "macs"):
             value = getattr(self, name)
             if value is not None:

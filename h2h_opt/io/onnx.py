@@ -1,10 +1,11 @@
-"""ONNX models: Conv (grouped = depthwise), Gemm/MatMul, LSTM, pooling and element-wise
-nodes become layers with shapes from ONNX shape inference; activation and
-normalisation nodes fold into their producer."""
+"""ONNX models as exported: compute nodes become layers with shapes from ONNX shape
+inference, constants (whatever produces them) are weights, shape-only and per-element
+nodes fold into their producer; several files compose into one multi-model workload."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +20,32 @@ from ..model import (
 )
 from .files import InputError
 
-__all__ = ["read_onnx"]
+__all__ = ["read_onnx", "read_onnx_models"]
 
 
-#: Nodes that fold into their producer (applied element-wise on its output, or a
-#: normalisation folded into the weights at inference).
-_FOLD = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSwish", "HardSigmoid",
-         "BatchNormalization", "Dropout", "Identity", "Softplus", "Elu", "Gelu", "Erf",
-         "Cast", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose"}
-_ELTWISE = {"Add", "Mul", "Sub", "Div", "Sum", "Max", "Min", "Concat", "Softmax",
-            "LayerNormalization", "Pow", "Sqrt"}
-_POOL = {"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"}
+#: Nodes that become layers whatever else they read (their weights may come from an
+#: initializer, a ``Constant``, a ``ConstantOfShape`` or a chain of shape ops).
+_COMPUTE = {"Conv", "Gemm", "MatMul", "LSTM", "GRU"}
+_POOL = {"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LpPool"}
+#: Element-wise nodes: a layer when they combine data tensors of different producers (a
+#: residual add, a concatenation of branches), else a cheap per-element op that folds.
+_COMBINE = {"Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean", "Pow", "Concat",
+            "Where"}
+#: Reductions and normalisations that cannot fold into weights: one-input layers.
+_REDUCE = {"Softmax", "LogSoftmax", "LayerNormalization", "LRN", "ReduceMean",
+           "ReduceSum", "ReduceMax", "InstanceNormalization", "GroupNormalization"}
+#: Shape-only, data-movement-free and cheap per-element ops: they fold into their
+#: producer (the consumers read what the producer wrote).  ``BatchNormalization`` folds
+#: into the weights at inference.
+_FOLD = {"Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Clip", "HardSwish",
+         "HardSigmoid", "Softplus", "Elu", "Selu", "Gelu", "Erf", "Exp", "Log", "Neg",
+         "Abs", "Sqrt", "Reciprocal", "Mish", "BatchNormalization", "Dropout", "Identity",
+         "Cast", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Split",
+         "Slice", "Gather", "Expand", "Tile", "Pad", "Resize", "Upsample",
+         "DepthToSpace", "SpaceToDepth"}
+#: Ops whose outputs describe a tensor's shape, not its values (constants once shapes
+#: are inferred).
+_SHAPE_OF = {"Shape", "Size"}
 
 
 def _channels_rows_cols(dims: list[int]) -> tuple[int, int, int]:
@@ -44,14 +60,10 @@ def _channels_rows_cols(dims: list[int]) -> tuple[int, int, int]:
     return (dims[0] if dims else 1), 1, 1
 
 
-def _layer_shape(node: Any, helper: Any, shp: Any, inits: dict[str, Any],
-                 data_in: list[str], p: Path) -> tuple[str, dict[str, Any]]:
-    """The op kind and shape of the layer a supported node becomes (SPEC §1)."""
+def _layer_shape(node: Any, at: dict[str, Any], shp: Any, const: set[str],
+                 data_in: list[str]) -> tuple[str, dict[str, Any]]:
+    """The op kind and shape of the layer a node becomes (SPEC §1)."""
     op = node.op_type
-    if op not in ("Conv", "Gemm", "MatMul", "LSTM") and op not in _POOL | _ELTWISE:
-        raise InputError(f"{p}: node {node.name or op!r}: op {op!r} is not supported"
-                         f" (Conv, Gemm, MatMul, LSTM, pooling, element-wise)")
-    at = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     out = shp(node.output[0], node)
     shape: dict[str, Any]
     if op == "Conv":
@@ -61,49 +73,43 @@ def _layer_shape(node: Any, helper: Any, shp: Any, inits: dict[str, Any],
         stride = int(at.get("strides", [1])[0])
         pad = int(at.get("pads", [0])[0])
         r, c = (out[2], out[3]) if len(out) == 4 else (out[2], 1)
+        in_rc = x[2:]
+        if group == 1 and kk == 1 and r == c == 1 and all(d == 1 for d in in_rc):
+            # a 1x1 convolution on a 1x1 map is a fully connected layer
+            return "fc", {"M": w[0], "N": x[1]}
         if group > 1 and group == x[1] == w[0]:
-            kind, shape = "dwconv", {"N": x[1], "R": r, "C": c, "K": kk, "S": stride,
-                                     "P": pad}
-        elif group == 1:
-            kind, shape = "conv", {"M": w[0], "N": x[1], "R": r, "C": c, "K": kk,
-                                   "S": stride, "P": pad}
-        else:
-            raise InputError(f"{p}: node {node.name or op!r}: grouped convolution with"
-                             f" {group} groups, {x[1]} in and {w[0]} out channels is not"
-                             " supported (only 1 group, or depthwise: groups = in = out)")
-    elif op in ("Gemm", "MatMul"):
+            return "dwconv", {"N": x[1], "R": r, "C": c, "K": kk, "S": stride, "P": pad}
+        shape = {"M": w[0], "N": x[1], "R": r, "C": c, "K": kk, "S": stride, "P": pad}
+        if group > 1:
+            shape["G"] = group
+        return "conv", shape
+    if op in ("Gemm", "MatMul"):
         a = shp(node.input[0], node)
         if op == "Gemm" and at.get("transA"):  # A is (K, M)
             a = a[::-1]
-        b_name = node.input[1]
-        kdim = a[-1]
-        n_out = out[-1]
+        kdim, n_out = a[-1], out[-1]
         rows = int(math.prod(a[:-1])) if len(a) > 1 else 1
-        if b_name in inits and rows == 1:
-            kind, shape = "fc", {"M": n_out, "N": kdim}
-        else:
-            kind, shape = "matmul", {"m": rows, "k": kdim, "n": n_out,
-                                     "weights": b_name in inits}
-    elif op == "LSTM":
+        weights = node.input[1] in const
+        if weights and rows == 1:
+            return "fc", {"M": n_out, "N": kdim}
+        return "matmul", {"m": rows, "k": kdim, "n": n_out, "weights": weights}
+    if op in ("LSTM", "GRU"):
         x = shp(node.input[0], node)  # [T, batch, D]
-        kind, shape = "lstm", {"H": int(at["hidden_size"]), "D": x[2], "T": x[0]}
-    elif op in _POOL:
+        shape = {"H": int(at["hidden_size"]), "D": x[2], "T": x[0]}
+        if op == "GRU":
+            shape["gates"] = 3
+        return "lstm", shape
+    if op in _POOL:
         x = shp(node.input[0], node)
         if op.startswith("Global"):
             kk, stride = x[2], 1
         else:
             kk = int(at.get("kernel_shape", [1])[0])
             stride = int(at.get("strides", [1])[0])
-        kind, shape = "pool", {"N": x[1], "R": out[2], "C": out[3] if len(out) > 3 else 1,
-                               "K": kk, "S": stride, "P": 0}
-    elif op in _ELTWISE:
-        n_ch, r, c = _channels_rows_cols(out)
-        kind, shape = "eltwise", {"N": n_ch, "R": r, "C": c,
-                                  "inputs": max(1, len(data_in))}
-    else:
-        raise InputError(f"{p}: node {node.name or op!r}: op {op!r} is not supported"
-                         f" (Conv, Gemm, MatMul, LSTM, pooling, element-wise)")
-    return kind, shape
+        return "pool", {"N": x[1], "R": out[2], "C": out[3] if len(out) > 3 else 1,
+                        "K": kk, "S": stride, "P": 0}
+    n_ch, r, c = _channels_rows_cols(out)
+    return "eltwise", {"N": n_ch, "R": r, "C": c, "inputs": max(1, len(data_in))}
 
 
 def _dims_text(dims: Any) -> str:
@@ -166,9 +172,30 @@ def _fix_inputs(g: Any, p: Path, input_shapes: dict[str, tuple[int, ...]]) -> No
 
 
 def read_onnx(path: str | Path, system: System, element_bytes: int = 1,
-              input_shapes: dict[str, tuple[int, ...]] | None = None) -> Instance:
+              input_shapes: dict[str, tuple[int, ...]] | None = None,
+              fold_unknown: bool = False) -> Instance:
     """An ONNX model as a workload (one model), on ``system`` (e.g. a preset of
-    :func:`h2h_opt.library.zoo.system_preset`).
+    :func:`h2h_opt.library.zoo.system_preset`); see :func:`read_onnx_models`."""
+    return read_onnx_models([path], system, element_bytes, input_shapes, fold_unknown)
+
+
+def read_onnx_models(paths: Sequence[str | Path], system: System, element_bytes: int = 1,
+                     input_shapes: dict[str, tuple[int, ...]] | None = None,
+                     fold_unknown: bool = False, folded: list[str] | None = None
+                     ) -> Instance:
+    """ONNX models as one multi-model workload, each file a model named after its stem
+    (``-2``, ``-3``... when two stems agree; layer ids prefixed by the model name when
+    there are several files).
+
+    Every compute node becomes a layer (Conv, grouped or depthwise; Gemm/MatMul; LSTM,
+    GRU; pooling; an element-wise node that combines the data of different producers,
+    such as a residual add or a concatenation of branches; reductions and normalisations that
+    cannot fold into weights, such as Softmax, LayerNormalization, LRN).  A tensor that
+    depends on no model input (an initializer, ``Constant``, ``ConstantOfShape``, a
+    chain of ``Shape``/``Gather``/``Concat``...) is a constant: a weight when a layer
+    reads it, its size from its inferred shape.  Shape-only and cheap per-element
+    nodes fold into their producer.  Any other op is an error naming it and the node,
+    or with ``fold_unknown`` folds too and is listed in ``folded`` ("op (node)").
 
     Every model input must have a fixed shape: a symbolic dimension (a dynamic batch,
     height, sequence length...) is an error naming the input, unless ``input_shapes``
@@ -177,20 +204,67 @@ def read_onnx(path: str | Path, system: System, element_bytes: int = 1,
     a layer whose tensors keep an unknown dimension is an error naming the node.
     """
     try:
-        import onnx
-        from onnx import numpy_helper, shape_inference
+        import onnx  # noqa: F401 - checked here for the message
     except ImportError:  # pragma: no cover - optional extra
         raise InputError("the ONNX importer needs the 'onnx' package: pip install"
                          " 'h2h-opt[onnx]'") from None
-    p = Path(path)
+    if not paths:
+        raise InputError("no ONNX model given")
+    shapes_left = dict(input_shapes or {})
+    models = [_load(Path(p)) for p in paths]
+    for name in shapes_left:
+        if not any(name in _input_names(m.graph) for m in models):
+            where = str(paths[0]) if len(paths) == 1 else "the models"
+            inputs = sorted({i for m in models for i in _input_names(m.graph)})
+            raise InputError(f"{where}: --input-shape {name}: no model input of that name"
+                             f" (inputs: {', '.join(inputs) or 'none'})")
+    layers: list[Layer] = []
+    edges: list[Edge] = []
+    names: set[str] = set()
+    for p, model in zip(paths, models, strict=True):
+        name = stem = Path(p).stem
+        k = 1
+        while name in names:
+            k += 1
+            name = f"{stem}-{k}"
+        names.add(name)
+        mine = {n: d for n, d in shapes_left.items() if n in _input_names(model.graph)}
+        got, got_edges = _graph_layers(Path(p), model, name, mine, fold_unknown,
+                                       folded if folded is not None else [],
+                                       prefix=f"{name}." if len(paths) > 1 else "")
+        layers += got
+        edges += got_edges
+    inst_name = names.pop() if len(paths) == 1 else "+".join(
+        Path(p).stem for p in paths)
+    return Instance(inst_name, Workload(tuple(layers), tuple(edges)), system,
+                    Options(comm="host", locality="same_accelerator",
+                            element_bytes=element_bytes))
+
+
+def _input_names(g: Any) -> set[str]:
+    inits = {t.name for t in g.initializer}
+    return {vi.name for vi in g.input if vi.name not in inits}
+
+
+def _load(p: Path) -> Any:
+    import onnx
+
     try:
-        model = onnx.load(str(p))
+        return onnx.load(str(p))
     except Exception as exc:  # noqa: BLE001 - onnx raises many kinds; report one line
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{p}: not a readable ONNX model ({msg})") from None
-    _fix_inputs(model.graph, p, dict(input_shapes or {}))
+
+
+def _graph_layers(p: Path, model: Any, model_name: str,
+                  input_shapes: dict[str, tuple[int, ...]], fold_unknown: bool,
+                  folded: list[str], prefix: str) -> tuple[list[Layer], list[Edge]]:
+    """The layers and edges of one ONNX graph (see :func:`read_onnx_models`)."""
+    from onnx import helper, numpy_helper, shape_inference
+
+    _fix_inputs(model.graph, p, input_shapes)
     try:
-        model = shape_inference.infer_shapes(model)
+        model = shape_inference.infer_shapes(model, data_prop=True)
         inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
     except Exception as exc:  # noqa: BLE001 - onnx raises many kinds; report one line
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -205,10 +279,10 @@ def read_onnx(path: str | Path, system: System, element_bytes: int = 1,
                            else None for d in tt.shape.dim]
     for name, arr in inits.items():
         shapes[name] = list(arr.shape)
+    const: set[str] = set(inits)  # tensors that depend on no model input
     producer: dict[str, set[str]] = {}  # tensor -> layer ids it carries data from
     layers: list[Layer] = []
-    edges: set[tuple[str, str]] = set()
-    model_name = p.stem
+    edges: dict[tuple[str, str], None] = {}  # ordered set
     used: set[str] = set()
 
     def shp(t: str, node: Any) -> list[int]:
@@ -224,20 +298,36 @@ def read_onnx(path: str | Path, system: System, element_bytes: int = 1,
 
     for k, node in enumerate(g.node):
         op = node.op_type
-        data_in = [t for t in node.input if t and t not in inits]
-        srcs = set().union(*(producer.get(t, set()) for t in data_in)) if data_in else set()
-        if op in _FOLD or op == "Constant":
+        data_in = [t for t in node.input if t and t not in const]
+        if not data_in or op in _SHAPE_OF or op in ("Constant", "ConstantOfShape"):
+            const.update(node.output)  # computed from constants and shapes only
+            continue
+        srcs = set().union(*(producer.get(t, set()) for t in data_in))
+        # an element-wise node combines data when its inputs come from different
+        # producers (x * erf(x) of a GELU is per-element on one producer's output)
+        combines = op in _COMBINE and len(data_in) >= 2 and len(
+            {frozenset(producer.get(t, set())) for t in data_in}) >= 2
+        layer_op = op in _COMPUTE or op in _POOL or op in _REDUCE or combines
+        if not layer_op:
+            if op not in _FOLD and op not in _COMBINE:
+                if not fold_unknown:
+                    raise InputError(
+                        f"{p}: node {node.name or op!r}: op {op!r} is neither a layer nor"
+                        " an op that folds into its producer (--fold-unknown folds it and"
+                        " lists it)")
+                folded.append(f"{op} ({node.name or f'node {k}'})")
             for t in node.output:
                 producer[t] = srcs
             continue
+        at = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         try:
-            kind, shape = _layer_shape(node, onnx.helper, shp, inits, data_in, p)
+            kind, shape = _layer_shape(node, at, shp, const, data_in)
         except (IndexError, KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, InputError):
                 raise
             raise InputError(f"{p}: node {node.name or op!r} ({op}): unexpected attributes or"
                              f" tensor ranks ({type(exc).__name__}: {exc})") from None
-        lid = node.name or f"{op.lower()}{k}"
+        lid = prefix + (node.name or f"{op.lower()}{k}")
         while lid in used:
             lid += "_"
         used.add(lid)
@@ -248,12 +338,10 @@ def read_onnx(path: str | Path, system: System, element_bytes: int = 1,
                                        for key, v in shape.items()}))
         except ModelError as exc:
             raise InputError(f"{p}: node {lid!r}: {exc}") from None
-        edges.update((u, lid) for u in srcs)
+        for u in sorted(srcs):
+            edges[u, lid] = None
         for t in node.output:
             producer[t] = {lid}
     if not layers:
         raise InputError(f"{p}: no supported layers")
-    ordered = sorted(edges, key=lambda e: ([x.id for x in layers].index(e[1]), e[0]))
-    return Instance(model_name, Workload(tuple(layers), tuple(Edge(u, v) for u, v in ordered)),
-                    system, Options(comm="host", locality="same_accelerator",
-                                    element_bytes=element_bytes))
+    return layers, [Edge(u, v) for u, v in edges]

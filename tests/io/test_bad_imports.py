@@ -305,10 +305,11 @@ ROWS: dict[str, Row] = {
     "onnx_unknown_system": Row({"m.onnx": CONV}, IMPORT_ONNX + " --system nope", 2,
                                "unknown system 'nope'"),
     "onnx_unsupported_op": Row({"m.onnx": onnx_model([1, 3, 8, 8], op="Hardmax")},
-                               IMPORT_ONNX, 1, "node 'odd': op 'Hardmax' is not supported"),
-    "onnx_grouped_conv": Row({"m.onnx": onnx_model([1, 3, 8, 8], group=3)}, IMPORT_ONNX, 1,
-                             "node 'conv': grouped convolution with 3 groups, 3 in and 4"
-                             " out channels"),
+                               IMPORT_ONNX, 1, "node 'odd': op 'Hardmax' is neither a layer"
+                                               " nor an op that folds into its producer"),
+    "onnx_groups_not_dividing": Row({"m.onnx": onnx_model([1, 3, 8, 8], group=3)}, IMPORT_ONNX,
+                                    1, "node 'conv': layer 'conv': shape.G = 3 groups must be"
+                                       " a whole number >= 1 dividing M = 4"),
     "onnx_lstm_without_hidden_size": Row({"m.onnx": onnx_model([5, 1, 8], op="LSTM")},
                                          IMPORT_ONNX, 1, "node 'lstm'"),
     "onnx_not_a_model": Row({"m.onnx": b"\x00\x01 not a protobuf \xff"}, IMPORT_ONNX, 1,
