@@ -121,6 +121,15 @@ def cmd_info(args: argparse.Namespace) -> int:
         f"instance     {info['name']}",
         f"layers       {info['layers']} in {len(info['models'])} model(s): "
         + ", ".join(f"{m} ({k})" for m, k in info["models"].items()),
+    ]
+    for m, mi in info["model_info"].items():
+        trig = ""
+        if mi["after"] is not None:
+            p = mi["probability"]
+            trig = f"  triggered by {mi['after']}" + ("" if p is None else f" (p={p:g})")
+        lines.append(f"  {m:<24} {info['models'][m]:>4} layers"
+                     + ("" if mi["fps"] is None else f"  {mi['fps']:g} fps") + trig)
+    lines += [
         f"edges        {info['edges']}",
         "ops          " + ", ".join(f"{op} x{k}" for op, k in info["ops"].items()),
         f"options      comm={info['options']['comm']} locality={info['options']['locality']}"
@@ -134,7 +143,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     for a in info["accelerators"]:
         cap = a["weight_capacity_bytes"]
         lines.append(
-            f"  {a['id']:<14} {a['cost_model']:<13} ops={','.join(a['ops'])}"
+            f"  {a['id']:<14} {a['cost_model']:<13}"
+            + (f" {a['dataflow']} {a['pes']} PEs" if "dataflow" in a else "")
+            + f" ops={','.join(a['ops'])}"
             f"  P={a['power_w']:g} W  B={_fmt_bw(a['host_bandwidth_bps'] or np.inf)}"
             f"  Cap={'unlimited' if cap is None else _fmt_bytes(cap)}"
             f"  runs {a['runnable_layers']} layers"
@@ -466,6 +477,22 @@ def cmd_import_onnx(args: argparse.Namespace) -> int:
         text += f"\nfolded {len(folded)} node(s) of unknown ops: " + ", ".join(folded)
     _emit(args, {"output": str(args.output), "layers": inst.num_layers, "models": models,
                  "ops": ops, "folded_unknown": folded}, text)
+    return EXIT_OK
+
+
+def cmd_import_xrbench(args: argparse.Namespace) -> int:
+    from .io.xrbench import read_xrbench
+
+    inst = read_xrbench(args.scenario, args.hw, args.dataflows, clock_mhz=args.clock_mhz,
+                        element_bytes=args.element_bytes)
+    _write_imported(inst, args.output)
+    wl = inst.workload
+    models = {m: sum(1 for layer in wl.layers if layer.model == m) for m in wl.models}
+    flows = [str(a.cost_model["dataflow"]) for a in inst.system.accelerators]
+    _emit(args, {"output": str(args.output), "layers": inst.num_layers, "models": models,
+                 "dataflows": flows},
+          f"wrote {args.output}: {inst.num_layers} layers in {len(models)} network(s) on"
+          f" {len(flows)} accelerator(s) ({', '.join(flows)})")
     return EXIT_OK
 
 
@@ -803,6 +830,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--input-shape", action="append", metavar="NAME=D0,D1,...",
                     help="the shape of a model input with symbolic dimensions, e.g."
                     " x=1,3,224,224 (once per such input)")
+    sp.add_argument("-o", "--output", required=True)
+    sp.add_argument("--json", action="store_true")
+    sp = isub.add_parser("xrbench", help="an XRBench usage scenario on an XRBench system and"
+                         " its dataflows (MAESTRO .m files)")
+    sp.set_defaults(func=cmd_import_xrbench)
+    sp.add_argument("scenario", help="usage scenario .m (Network blocks)")
+    sp.add_argument("--hw", required=True, help="system .m (Accelerator blocks)")
+    sp.add_argument("--dataflows", required=True,
+                    help="dataflows .m (one Dataflow block per accelerator, in order)")
+    sp.add_argument("--clock-mhz", type=_positive_float, default=1000.0,
+                    help="accelerator clock: turns cycles and elements/cycle into s and"
+                    " bytes/s (default 1000)")
+    sp.add_argument("--element-bytes", type=_positive_int, default=1)
     sp.add_argument("-o", "--output", required=True)
     sp.add_argument("--json", action="store_true")
     sp = isub.add_parser("costs", help="cost-table CSV (layer,accelerator,time_s[,energy_j])")

@@ -56,7 +56,8 @@ def layer_numbers(layer: Layer, element_bytes: int) -> LayerNumbers:
 
     * conv: MACs ``M·N·R·C·K²``, weights ``K²·N·M``, output ``M·R·C``, input
       ``N·H_in·W_in`` with ``H_in = (R-1)·S + K - 2P``; with ``G`` groups each output
-      channel reads ``N/G`` of the inputs (MACs and weights divided by ``G``);
+      channel reads ``N/G`` of the inputs (MACs and weights divided by ``G``); a kernel
+      ``K`` high and ``KW`` wide (when not square) in place of ``K²``;
     * dwconv: MACs ``N·R·C·K²``, weights ``K²·N``, output ``N·R·C``;
     * fc: MACs and weights ``M·N``, output ``M``, input ``N``;
     * matmul ``m×k×n``: MACs ``m·k·n``, output ``m·n``; weights ``k·n`` if
@@ -73,13 +74,14 @@ def layer_numbers(layer: Layer, element_bytes: int) -> LayerNumbers:
     op = layer.op
     if op in ("conv", "dwconv", "pool"):
         n, r, c, k = (float(sh[x]) for x in ("N", "R", "C", "K"))
+        kw = float(sh.get("KW", k))  # a conv's kernel width, when not square
         s, p = float(sh.get("S", 1)), float(sh.get("P", 0))
         m = float(sh["M"]) if op == "conv" else n
         per_out = n / float(sh.get("G", 1)) if op == "conv" else 1.0  # inputs per output
-        macs = m * r * c * k * k * per_out
-        weights = {"conv": k * k * per_out * m, "dwconv": k * k * n, "pool": 0.0}[op]
+        macs = m * r * c * k * kw * per_out
+        weights = {"conv": k * kw * per_out * m, "dwconv": k * k * n, "pool": 0.0}[op]
         out = m * r * c
-        inp = n * _in_extent(r, k, s, p) * _in_extent(c, k, s, p)
+        inp = n * _in_extent(r, k, s, p) * _in_extent(c, kw, s, p)
     elif op == "fc":
         m, n = float(sh["M"]), float(sh["N"])
         macs = weights = m * n
@@ -157,6 +159,9 @@ def zhang_fpga15_time(
 def _zhang_cost(layer: Layer, acc: Accelerator, inst: Instance) -> tuple[float, float]:
     sh = layer.shape
     if layer.op == "conv":
+        if sh.get("KW", sh["K"]) != sh["K"]:
+            raise ModelError(f"accelerator {acc.id!r}: cost model zhang_fpga15 models square"
+                             f" kernels; layer {layer.id!r} is {sh['K']}x{sh['KW']}")
         dims = {x: float(sh[x]) for x in ("M", "N", "R", "C", "K")}
         dims["N"] /= float(sh.get("G", 1))  # each output channel reads N/G inputs
     elif layer.op == "fc":  # an fc layer is a 1x1 conv on a 1x1 map

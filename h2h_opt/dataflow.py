@@ -28,11 +28,17 @@ sequential MACs of one PE plus one cycle of pipeline fill.  Per dataflow, ``P`` 
   accumulating its output over ``R·S``.  ``N_it = K·C·⌈Y'/(P/8)⌉·⌈X'/8⌉`` (``K = 1`` for
   depthwise), ``c_it = R·S + 1``, ``d_it`` = the input tile ``((y_t−1)·s + R)·((x_t−1)·s + S)``
   + ``R·S`` weights + ``2·y_t·x_t`` partial sums (C is an outer loop, so partial sums go
-  out and come back).
+  out and come back) — with a 1×1 kernel one product per output per iteration: the
+  reduction over C stays in the accumulators and the outputs leave once per tile,
+  ``y_t·x_t/C`` per iteration.
 * ``row_stationary`` (Eyeriss-like): clusters of ``R`` PEs, one per output row, each PE
   pairing a filter row with an input row; ``y_t = min(Y', ⌊P/R⌋)`` rows at a time, 16
   output channels per iteration.  ``N_it = ⌈Y'/y_t⌉·X'·C·⌈K/16⌉``,
-  ``c_it = k_t·S + 1``, ``d_it = k_t·R·S + ((y_t−1)·s + R)·S + 2·k_t·y_t``.
+  ``c_it = k_t·S + 1``, ``d_it = k_t·R·S + ((y_t−1)·s + R)·S + 2·k_t·y_t`` (a cluster's
+  ``R`` PEs hand the running partial sum on: read back and written); with ``R = 1``
+  (1×1 kernels, fc, matmul) nothing is handed on and each partial sum is written once,
+  ``k_t·y_t``.  Input extents count only the rows under a kernel: ``min((y_t−1)·s + R,
+  y_t·R)`` (a 1×1 kernel at stride 2 reads every other row), likewise in OS.
 * ``gemm`` (systolic GEMM engine, NMK): the layer as ``M×Kd`` times ``Kd×N`` (conv by
   im2col: ``M = Y'·X'``, ``Kd = C·R·S``, ``N = K``; fc/lstm at batch 1: ``M = 1``;
   depthwise ``M = C·Y'·X'``, ``Kd = R·S``, ``N = 1``); clusters of 64 PEs reduce over
@@ -62,8 +68,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DATAFLOWS", "ConvForm", "DataflowHW", "compare_with_maestro", "conv_form",
-           "dataflow_cost"]
+__all__ = ["DATAFLOWS", "MODEL_VERSION", "ConvForm", "DataflowHW", "compare_with_maestro",
+           "conv_form", "dataflow_cost"]
+
+#: Recorded with every result (:func:`h2h_opt.result.versions`): 1 charged partial sums
+#: twice on 1x1 kernels (row- and output-stationary) and counted a strided 1x1 kernel's
+#: whole input extent; 2 derives both from the loop nest (calibration 48/51 -> 51/51).
+MODEL_VERSION = 2
 
 DATAFLOWS = ("weight_stationary", "output_stationary", "row_stationary", "gemm", "lstm")
 
@@ -143,13 +154,26 @@ def _ws(f: ConvForm, p: int) -> tuple[float, float, float]:
     return n_it, f.R * f.S + 1, kt * ct * f.R * f.S + ct * f.R * f.S
 
 
+def _touched(outputs: int, kernel: int, stride: int) -> int:
+    """Input rows (or columns) that ``outputs`` consecutive outputs read: the extent
+    ``(outputs-1)·stride + kernel`` when windows overlap or touch, else only the
+    ``outputs·kernel`` rows under the kernels (a 1x1 kernel at stride 2 skips every
+    other row)."""
+    return min((outputs - 1) * stride + kernel, outputs * kernel)
+
+
 def _os(f: ConvForm, p: int) -> tuple[float, float, float]:
     rows = max(1, p // 8)
     yt, xt = min(f.Y, rows), min(f.X, 8)
     k = 1 if f.depthwise else f.K
     n_it = k * f.C * math.ceil(f.Y / rows) * math.ceil(f.X / 8)
-    window = ((yt - 1) * f.stride + f.R) * ((xt - 1) * f.stride + f.S)
-    return n_it, f.R * f.S + 1, window + f.R * f.S + 2 * yt * xt
+    window = _touched(yt, f.R, f.stride) * _touched(xt, f.S, f.stride)
+    # partial sums: C is an outer loop, so with an R×S window every tile's partial sums
+    # go out and come back each iteration; with a 1x1 kernel an iteration adds one
+    # product per output, the reduction over C stays in the PEs' accumulators and the
+    # outputs leave once per tile
+    psums = 2.0 if f.R * f.S > 1 else 1.0 / f.C
+    return n_it, f.R * f.S + 1, window + f.R * f.S + psums * yt * xt
 
 
 def _rs(f: ConvForm, p: int) -> tuple[float, float, float]:
@@ -157,7 +181,11 @@ def _rs(f: ConvForm, p: int) -> tuple[float, float, float]:
     kt = 1 if f.depthwise else min(f.K, 16)
     k_it = 1 if f.depthwise else math.ceil(f.K / 16)
     n_it = math.ceil(f.Y / yt) * f.X * f.C * k_it
-    d_it = kt * f.R * f.S + ((yt - 1) * f.stride + f.R) * f.S + 2 * kt * yt
+    # partial sums: the R PEs of a cluster each reduce one kernel row and hand the
+    # running sum on, so with R > 1 every partial sum is read back and written; with
+    # R = 1 (1x1 kernels, fc, matmul) there is no hand-over and each is written once
+    psums = 2 if f.R > 1 else 1
+    d_it = kt * f.R * f.S + _touched(yt, f.R, f.stride) * f.S + psums * kt * yt
     return n_it, kt * f.S + 1, d_it
 
 

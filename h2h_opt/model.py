@@ -27,6 +27,7 @@ __all__ = [
     "Layer",
     "Links",
     "ModelError",
+    "ModelInfo",
     "Options",
     "System",
     "Workload",
@@ -48,7 +49,7 @@ OBJECTIVES = ("latency", "energy", "lex")
 #: accepted with any numeric shape; their byte counts default to 0 unless the
 #: layer gives them explicitly.
 SHAPE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "conv": (("M", "N", "R", "C", "K"), ("S", "P", "G")),
+    "conv": (("M", "N", "R", "C", "K"), ("S", "P", "G", "KW")),
     "dwconv": (("N", "R", "C", "K"), ("S", "P")),
     "fc": (("M", "N"), ()),
     "matmul": (("m", "k", "n"), ("weights",)),
@@ -151,7 +152,8 @@ class Layer:
     """One DNN layer (a task of the DAG).
 
     ``shape`` holds the op-specific dimensions of SPEC §1 (conv: ``M, N, R, C,
-    K, S, P``, and ``G`` groups, each of ``N/G`` in and ``M/G`` out channels; fc: ``M,
+    K, S, P``, and ``G`` groups, each of ``N/G`` in and ``M/G`` out channels, and ``KW``
+    the kernel's width when it is not square, ``K`` its height; fc: ``M,
     N``; lstm: ``H, D, T``, and ``gates``, 4 (LSTM) or 3 (GRU); matmul: ``m, k, n``).  The
     optional byte counts and ``macs`` override what :mod:`h2h_opt.cost` would
     derive from the shape.
@@ -224,16 +226,46 @@ class Edge:
 
 
 @dataclass(frozen=True)
+class ModelInfo:
+    """What a workload records about one of its models beyond its layers: the frame
+    rate it runs at (``fps``), and the model whose output triggers it (``after``), with
+    the probability that it does (a cascade, as in XRBench's usage scenarios)."""
+
+    fps: float | None = None
+    after: str | None = None
+    probability: float | None = None
+
+    def check(self, name: str, models: set[str]) -> None:
+        where = f"model {name!r}"
+        if self.fps is not None:
+            _check_number(self.fps, f"{where}: fps", positive=True, maximum=1e6)
+        if self.after is not None:
+            if self.after not in models:
+                raise ModelError(f"{where}: after {self.after!r} is not a model of the"
+                                 " workload")
+            if self.after == name:
+                raise ModelError(f"{where}: after itself")
+        if self.probability is not None:
+            p = _check_number(self.probability, f"{where}: probability", maximum=1.0)
+            if self.after is None:
+                raise ModelError(f"{where}: probability {p:g} without a triggering model"
+                                 " (after)")
+
+
+@dataclass(frozen=True)
 class Workload:
     """A DAG of layers.  ``layers`` is in *workload order* (SPEC §7.1).
 
     Lookups built once: ``index`` (id -> position), ``preds``/``succs``
     (positions), ``in_edges``/``out_edges`` (edge positions) and ``topo``, a
-    topological order that follows workload order where the DAG allows.
+    topological order that follows workload order where the DAG allows.  ``model_info``:
+    optional :class:`ModelInfo` per model name (frame rates, triggers), kept for
+    analyses; the mapping problem (E1-E11) does not read it.
     """
 
     layers: tuple[Layer, ...]
     edges: tuple[Edge, ...] = ()
+    model_info: Mapping[str, ModelInfo] = field(default_factory=FrozenMap)
     index: FrozenMap = field(init=False, repr=False, compare=False)
     preds: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
     succs: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
@@ -248,6 +280,14 @@ class Workload:
         object.__setattr__(self, "edges", edges)
         if not layers:
             raise ModelError("workload: no layers")
+        object.__setattr__(self, "model_info", FrozenMap(self.model_info))
+        model_names = {layer.model for layer in layers if isinstance(layer, Layer)}
+        for name, info in self.model_info.items():
+            if name not in model_names:
+                raise ModelError(f"model {name!r}: no layer of the workload belongs to it")
+            if not isinstance(info, ModelInfo):
+                raise ModelError(f"model {name!r}: not a ModelInfo")
+            info.check(name, model_names)
         index: dict[str, int] = {}
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):

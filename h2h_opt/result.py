@@ -70,11 +70,15 @@ class SolveResult:
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python, this package and the solver libraries that are importable."""
+    """Versions of Python, this package, the solver libraries that are importable, and
+    the ``dataflow`` cost model (:data:`h2h_opt.dataflow.MODEL_VERSION`)."""
     from importlib import metadata
+
+    from .dataflow import MODEL_VERSION
 
     out = {"python": sys.version.split()[0], "platform": platform.platform()}
     for dist in ("h2h-opt", "numpy", "networkx", "ortools", "pyomo", "highspy"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             out[dist] = metadata.version(dist)
+    out["dataflow-model"] = str(MODEL_VERSION)  # the cost model's own version
     return out

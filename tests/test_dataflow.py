@@ -24,8 +24,43 @@ MAESTRO = Path(__file__).parent / "data" / "maestro" / "costs.csv"
 def test_calibration_against_maestro():
     rows, s = compare_with_maestro(MAESTRO)
     assert s["layers"] == 13 and s["rows"] == 51  # one flagged row left out
-    assert s["fastest_agree"] >= 11
-    assert s["within_2x"] >= 0.8 * s["rows"]
+    assert s["fastest_agree"] == 13
+    assert s["within_2x"] >= 50
+    # the 1x1 rows that charged their partial sums twice are within 10 % of MAESTRO
+    for r in rows:
+        if r["layer"] == "mbv2_pw1x1_32_16_112" and r["dataflow"] in (
+                "row_stationary", "output_stationary"):
+            assert 0.9 <= r["ours"] / r["maestro"] <= 1.1
+
+
+def test_partial_sums_from_the_loop_nest():
+    """RS: a cluster's R PEs hand the partial sum on (read back and written); with R = 1
+    each is written once.  OS: with an R×S window the partial sums go out and come back
+    every (k, c) iteration; with a 1x1 kernel they stay and leave once per tile."""
+    hw = {"pes": 256, "bw_elems": 1e-3, "buffer_elems": 3000.0}  # bandwidth-bound
+    one = DataflowHW("row_stationary", **hw)
+    _, t1 = cycles_and_traffic(conv_form("conv", {"M": 16, "N": 32, "R": 112, "C": 112,
+                                                  "K": 1}), one)
+    # per iteration: 16 weights + 112 input rows + 16 x 112 partial sums, written once
+    assert t1 == 112 * 32 * (16 + 112 + 16 * 112)
+    _, t3 = cycles_and_traffic(conv_form("conv", {"M": 16, "N": 32, "R": 84, "C": 112,
+                                                  "K": 3}), one)
+    # 84 output rows in one tile (up to 256 // 3 fit), 86 input rows
+    assert t3 == 112 * 32 * (16 * 9 + 86 * 3 + 2 * 16 * 84)
+    os_ = DataflowHW("output_stationary", **hw)
+    _, o1 = cycles_and_traffic(conv_form("conv", {"M": 16, "N": 32, "R": 32, "C": 8,
+                                                  "K": 1}), os_)
+    assert o1 == pytest.approx(16 * 32 * (32 * 8 + 1 + 32 * 8 / 32))
+    _, o3 = cycles_and_traffic(conv_form("conv", {"M": 16, "N": 32, "R": 32, "C": 8,
+                                                  "K": 3, "P": 1}), os_)
+    assert o3 == 16 * 32 * (34 * 10 + 9 + 2 * 32 * 8)
+
+
+def test_a_strided_1x1_kernel_reads_only_the_rows_under_it():
+    hw = DataflowHW("output_stationary", pes=256, bw_elems=1e-3, buffer_elems=3000.0)
+    _, t = cycles_and_traffic(conv_form("conv", {"M": 1, "N": 1, "R": 28, "C": 8, "K": 1,
+                                                 "S": 2}), hw)
+    assert t == pytest.approx(28 * 8 + 1 + 28 * 8)  # not the 55 x 15 strided extent
 
 
 def test_worked_example_of_the_maestro_readme():

@@ -23,7 +23,7 @@ CORE_ALLOWED = {
     "comm": {"model", "cost"},
     "timing": {"model", "cost", "comm", "schedule"},
     "evaluate": {"model", "cost", "comm", "schedule"},
-    "result": {"schedule"},
+    "result": {"schedule", "dataflow"},  # dataflow: the cost model version it records
 }
 CORE = set(CORE_ALLOWED)
 #: layer -> the layers it may import (besides itself and the core)

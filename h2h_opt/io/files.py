@@ -28,6 +28,7 @@ from ..model import (
     Layer,
     Links,
     ModelError,
+    ModelInfo,
     Options,
     System,
     Workload,
@@ -368,6 +369,9 @@ def parse_instance(doc: Any) -> Instance:
     w, s = doc["workload"], doc["system"]
     layers = tuple(_layer(ld) for ld in w["layers"])
     edges = tuple(_edge(e) for e in w.get("edges", []))
+    models = {name: ModelInfo(fps=m.get("fps"), after=m.get("trigger", {}).get("after"),
+                              probability=m.get("trigger", {}).get("probability"))
+              for name, m in w.get("models", {}).items()}
     accs = tuple(_accelerator(a) for a in s["accelerators"])
     links = None
     if s.get("links") is not None:
@@ -380,7 +384,8 @@ def parse_instance(doc: Any) -> Instance:
     opts = doc.get("options", {})
     options = Options(**{k: opts[k] for k in ("comm", "locality", "objective", "element_bytes",
                                                "tick_s") if k in opts})
-    inst = Instance(doc["name"], Workload(layers, edges), System(accs, links), options)
+    inst = Instance(doc["name"], Workload(layers, edges, models), System(accs, links),
+                    options)
     from ..comm import check_ranges
     from ..cost import compile_tables  # cost-model parameters are validated by compiling
 
@@ -390,6 +395,17 @@ def parse_instance(doc: Any) -> Instance:
 
 def _finite_or_none(x: float) -> float | None:
     return None if math.isinf(x) else x
+
+
+def _model_info(m: ModelInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if m.fps is not None:
+        out["fps"] = m.fps
+    if m.after is not None:
+        out["trigger"] = {"after": m.after}
+        if m.probability is not None:
+            out["trigger"]["probability"] = m.probability
+    return out
 
 
 def dump_instance(inst: Instance) -> dict[str, Any]:
@@ -409,6 +425,10 @@ def dump_instance(inst: Instance) -> dict[str, Any]:
         if e.bytes is not None:
             ed["bytes"] = e.bytes
         edges.append(ed)
+    workload: dict[str, Any] = {"layers": layers, "edges": edges}
+    if inst.workload.model_info:
+        workload["models"] = {name: _model_info(m)
+                              for name, m in inst.workload.model_info.items()}
     accs = []
     for a in inst.system.accelerators:
         accs.append({
@@ -431,7 +451,7 @@ def dump_instance(inst: Instance) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "kind": "instance",
         "name": inst.name,
-        "workload": {"layers": layers, "edges": edges},
+        "workload": workload,
         "system": {"accelerators": accs, "links": links},
         "options": {"comm": o.comm, "locality": o.locality, "objective": o.objective,
                     "element_bytes": o.element_bytes, "tick_s": o.tick_s},

@@ -24,7 +24,8 @@ def instance_info(inst: Instance) -> dict[str, Any]:
     ``total_min_compute_s`` is :math:`\\sum_v \\min_a t_{v,a}`, every layer at its
     fastest accelerator; ``total_activation_bytes`` sums the edges' bytes and the sensor
     inputs of the layers without a predecessor; unlimited bandwidths and capacities are
-    ``None``.
+    ``None``; ``model_info``: each model's frame rate and trigger, where the instance
+    records them.
     """
     tab = compile_tables(inst)
     wl = inst.workload
@@ -38,12 +39,17 @@ def instance_info(inst: Instance) -> dict[str, Any]:
             "weight_capacity_bytes": _finite(acc.weight_capacity_bytes),
             "runnable_layers": int(np.isfinite(tab.t[:, a]).sum()),
         })
+        if acc.cost_model["kind"] == "dataflow":
+            accs[-1]["dataflow"] = acc.cost_model.get("dataflow")
+            accs[-1]["pes"] = acc.cost_model.get("pes")
     return {
         "name": inst.name,
         "layers": wl.num_layers,
         "edges": len(wl.edges),
         "models": {m: sum(1 for layer in wl.layers if layer.model == m) for m in wl.models},
         "ops": dict(Counter(layer.op for layer in wl.layers)),
+        "model_info": {m: {"fps": i.fps, "after": i.after, "probability": i.probability}
+                       for m, i in wl.model_info.items()},
         "accelerators": accs,
         "options": {"comm": inst.options.comm, "locality": inst.options.locality,
                     "objective": inst.options.objective,

@@ -14,7 +14,12 @@
   and heterogeneity as parameters (``--param layers=200 --param ccr=2 ...``);
 * ``scale``: 100 to 10 000 layers on 8 accelerators, generated on demand; the sizes are
   parameters (``--param sizes=[100,1000]`` or ``--param layers=1000``; also ``accs``,
-  ``models``).
+  ``models``);
+* ``xrbench``: XRBench's usage scenarios on its systems (bundled in
+  ``library/data/xrbench``; :mod:`h2h_opt.io.xrbench`): by default the six scenarios on
+  the six dual and two quad systems, each with its heterogeneous dataflow file (``WS_OS``,
+  ``WS_OS_WS_OS``); ``--param dataflows=all`` takes every matching file,
+  ``scenarios``/``systems`` choose by name.
 
 Parameters are checked before anything is written, with their ``--param`` names:
 integers integral and within ``1..MAX_LAYERS`` (layers, width), ``MAX_ACCS``,
@@ -169,6 +174,52 @@ def _scale(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
         yield random_layered(n, accs, num_models=models, seed=seed)
 
 
+#: Where the bundled XRBench files are (see its ``SOURCE.md``).
+XRBENCH_DIR = Path(__file__).parent / "data" / "xrbench"
+#: The dataflow file a system of 1, 2 or 4 accelerators takes by default: the
+#: heterogeneous one where there is one.
+XRBENCH_DATAFLOWS = {1: "WS", 2: "WS_OS", 4: "WS_OS_WS_OS"}
+
+
+def _xr_names(kind: str, key: str, params: dict[str, Any], default: list[str]) -> list[str]:
+    known = sorted(p.stem for p in (XRBENCH_DIR / kind).glob("*.m"))
+    raw = params.get(key, default)
+    if not isinstance(raw, list) or not raw or not all(isinstance(x, str) for x in raw):
+        raise ValueError(f"xrbench suite parameter {key}: expected a non-empty list of"
+                         f" names, got {raw!r}")
+    for x in raw:
+        if x not in known:
+            raise ValueError(f"xrbench suite parameter {key}: unknown {x!r} (known:"
+                             f" {', '.join(known)})")
+    return list(dict.fromkeys(raw))
+
+
+def _xrbench(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
+    from ..io.xrbench import parse_hw, read_xrbench
+
+    _known("xrbench", params, ("scenarios", "systems", "dataflows"))
+    scenarios = _xr_names("usage_scenarios", "scenarios", params, sorted(
+        p.stem for p in (XRBENCH_DIR / "usage_scenarios").glob("*.m")))
+    systems = _xr_names("hw_configs", "systems", params, sorted(
+        p.stem for p in (XRBENCH_DIR / "hw_configs").glob("*.m")
+        if p.stem.startswith(("Dual", "Quad"))))
+    which = params.get("dataflows", "hetero")
+    if which not in ("hetero", "all"):
+        raise ValueError(f"xrbench suite parameter dataflows: expected 'hetero' (one file"
+                         f" per system, {XRBENCH_DATAFLOWS}) or 'all' (every file with as"
+                         f" many blocks as the system has accelerators), got {which!r}")
+    flows = sorted(p.stem for p in (XRBENCH_DIR / "dataflows").glob("*.m"))
+    for system in systems:
+        hw = XRBENCH_DIR / "hw_configs" / f"{system}.m"
+        n = len(parse_hw(hw))
+        chosen = [XRBENCH_DATAFLOWS[n]] if which == "hetero" else [
+            f for f in flows if len(f.split("_")) == n]
+        for flow in chosen:
+            for scenario in scenarios:
+                yield read_xrbench(XRBENCH_DIR / "usage_scenarios" / f"{scenario}.m", hw,
+                                   XRBENCH_DIR / "dataflows" / f"{flow}.m")
+
+
 def _examples_checked(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
     _known("examples", params, ())
     yield from _examples(seed, params)
@@ -197,6 +248,9 @@ SUITES: dict[str, Suite] = {
                    " --param count"),
     "random": Suite(_random, "random layered DAGs; --param layers/accs/models/width/"
                     "edge_density/ccr/heterogeneity/comm/count"),
+    "xrbench": Suite(_xrbench, "XRBench's six XR usage scenarios (109-934 layers) on its"
+                     " dual and quad systems with heterogeneous dataflows; --param"
+                     " scenarios=[...] systems=[...] dataflows=hetero|all"),
     "scale": Suite(_scale, "random layered on 8 accelerators, 4 models; --param"
                    " sizes=[100,300,1000,3000,10000] (default) or layers=N, accs, models"),
 }
@@ -237,7 +291,8 @@ def write_suite(name: str, out: str | Path, seed: int = 0,
     files += schedules
     # the versions that made the files, but not the machine's platform: regenerating a
     # committed set elsewhere leaves it byte-identical when the versions agree
-    made_with = {k: v for k, v in versions().items() if k != "platform"}
+    # (nor the cost model's: instance files hold no costs)
+    made_with = {k: v for k, v in versions().items() if k not in ("platform", "dataflow-model")}
     manifest = {"generator": f"{__name__}:{name}", "suite": name,
                 "description": suite.description, "seed": seed, "parameters": params or {},
                 "versions": made_with, "files": files}
