@@ -239,8 +239,9 @@ class LnsSolver(ExactSolver):
     name = "lns"
     kind = "anytime"  # improves a schedule, proves nothing (not 'exact')
     options = (
-        Option("warm_start", str, "h2h_plus", "solver whose schedule starts the search",
-               choices=("baseline", "h2h", "h2h_plus", "heft")),
+        Option("warm_start", str, "best", "solver whose schedule starts the search (best:"
+               " the better of heft and h2h_plus)",
+               choices=("best", "baseline", "h2h", "h2h_plus", "heft")),
         Option("neighbourhoods", int, 100000, "most neighbourhoods to re-optimise (a work"
                " limit: with it binding first the run is reproducible)", low=1),
         Option("size", int, 12, "layers freed at first (adapted between 4 and 400)", low=1),
