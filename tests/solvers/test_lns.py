@@ -185,3 +185,20 @@ def test_ordering_the_relaxations_mapping_keeps_a_feasible_start():
         "relax_order": 2.0, "neighbourhoods": 2, "polish": 0.0}))
     assert evaluate(inst, res.schedule).feasible
     assert res.latency <= start.latency * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("scenario", ["social_interactionB-Dual_8K-WS_OS",  # heft better
+                                      "VR_gaming-Dual_4K-WS_OS"])  # h2h_plus better
+def test_starts_from_the_better_quick_heuristic(scenario):
+    """warm_start=best runs heft and h2h_plus and starts from the one that evaluates
+    better; lns is never worse than either."""
+    inst = read_instance(ROOT / f"instances/xrbench/{scenario}.json")
+    quick = {name: solve(inst, name).latency for name in ("heft", "h2h_plus")}
+    res = solve(inst, "lns", SolveParams(time_limit_s=60, seed=0,
+                                          options={"neighbourhoods": 2, "relax_time": 0.0,
+                                                   "polish": 0.0}))
+    assert res.info["warm_start_from"] == min(quick, key=quick.__getitem__)
+    assert res.latency <= min(quick.values()) * (1 + 1e-12)
+    only = solve(inst, "lns", SolveParams(time_limit_s=60, seed=0, options={
+        "neighbourhoods": 2, "relax_time": 0.0, "polish": 0.0, "warm_start": "h2h_plus"}))
+    assert only.info["warm_start_from"] == "h2h_plus"
