@@ -305,5 +305,15 @@ def _markdown(summary: Summary, rows: list[dict[str, Any]], info: dict[str, Any]
         obj = f"{e.objective} [{e.unit}] | " if mixed else ""
         lines.append(f"| {name} | {e.layers} | {obj}" + " | ".join(cells) + f" | {bb} |")
     lines += ["", "`*` proven optimal.", ""]
+    if objectives and objectives != ["energy"]:  # the other figure of the same schedules
+        lines += ["## Every instance (energy [J] of the same schedules)", "",
+                  "| instance | layers | " + " | ".join(solvers) + " |",
+                  "|---|---|" + "---|" * len(solvers)]
+        for name, e in inst.items():
+            cells = [f"{p.row['energy_j']:.6g}" if p is not None
+                     and p.row.get("energy_j") is not None else ""
+                     for p in (e.pairs.get(s) for s in solvers)]
+            lines.append(f"| {name} | {e.layers} | " + " | ".join(cells) + " |")
+        lines.append("")
     lines += [f"![{Path(f).stem}]({Path(f).name})" for f in written if f.endswith(".png")]
     return lines

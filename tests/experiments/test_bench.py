@@ -138,6 +138,13 @@ def test_report_and_compare(instance_set, tmp_path, capsys):
             "proven_vs_limit.png", "gantt.png"} <= names
     text = (tmp_path / "rep" / "report.md").read_text()
     assert "`h2h`: latency reduction over baseline" in text and "proven optimal" in text
+    # the energy of the same schedules, per instance and solver
+    energy = text.split("## Every instance (energy [J] of the same schedules)")[1]
+    rows = [json.loads(line) for line in (tmp_path / "r" / "results.jsonl").read_text()
+            .splitlines()]
+    for r in rows:
+        line = next(x for x in energy.splitlines() if x.startswith(f"| {r['instance']} |"))
+        assert f"{r['energy_j']:.6g}" in line
     assert main(["compare", files[0], "--solvers", "baseline,h2h,cpsat", "--time-limit", "5",
                  "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
