@@ -200,3 +200,50 @@ def test_three_zoo_models_solve_with_every_solver(tmp_path, solver):
     # the result states (SPEC §6)
     slack = res.info.get("bound_slack_s", 0.0) + 1e-9
     assert res.bound is not None and res.bound <= res.latency + slack
+
+
+def test_pytorch_export_ops_fold_and_gru_is_a_layer(tmp_path):
+    """Split/Slice/Resize/Clip/HardSwish/Flatten fold into their producer; a Concat of two
+    branches is a layer with both inputs; a GRU is an lstm layer with 3 gates."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    def init(name, arr):
+        return numpy_helper.from_array(np.asarray(arr), name)
+
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[1, 1]),
+        helper.make_node("Split", ["c", "halves"], ["a", "b"], name="split", axis=1),
+        helper.make_node("HardSwish", ["a"], ["a2"], name="hs"),
+        helper.make_node("Clip", ["b", "lo", "hi"], ["b2"], name="clip"),
+        helper.make_node("Conv", ["b2", "w2"], ["d"], name="branch", kernel_shape=[1, 1]),
+        helper.make_node("Concat", ["a2", "d"], ["cat"], name="cat", axis=1),
+        helper.make_node("Resize", ["cat", "", "scales"], ["up"], name="up", mode="nearest"),
+        helper.make_node("Slice", ["up", "st", "en", "ax"], ["sl"], name="slice"),
+        helper.make_node("Flatten", ["sl"], ["f"], name="flat"),
+        helper.make_node("Unsqueeze", ["f", "ax0"], ["seq"], name="unsq"),
+        helper.make_node("GRU", ["seq", "W", "R"], ["y", "yh"], name="gru", hidden_size=4),
+    ]
+    inits = [init("w", np.zeros((8, 3, 1, 1), np.float32)),
+             init("w2", np.zeros((4, 4, 1, 1), np.float32)),
+             init("halves", np.array([4, 4], np.int64)),
+             init("lo", np.array(0, np.float32)), init("hi", np.array(6, np.float32)),
+             init("scales", np.array([1, 1, 2, 2], np.float32)),
+             init("st", np.array([0], np.int64)), init("en", np.array([1], np.int64)),
+             init("ax", np.array([2], np.int64)), init("ax0", np.array([1], np.int64)),
+             init("W", np.zeros((1, 12, 32), np.float32)),
+             init("R", np.zeros((1, 12, 4), np.float32))]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 2, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    inst = read_onnx(path, SYSTEM)
+    wl = inst.workload
+    assert [(layer.id, layer.op) for layer in wl.layers] == [
+        ("conv", "conv"), ("branch", "conv"), ("cat", "eltwise"), ("gru", "lstm")]
+    assert {(e.src, e.dst) for e in wl.edges} == {("conv", "branch"), ("conv", "cat"),
+                                                  ("branch", "cat"), ("cat", "gru")}
+    gru = wl.layer("gru")
+    assert dict(gru.shape) == {"H": 4, "D": 32, "T": 1, "gates": 3}  # 8 x 1 x 4
+    assert layer_numbers(gru, 1).macs == 3 * 4 * (4 + 32)
