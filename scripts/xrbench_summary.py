@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {scenario} | {system} | {inst.num_layers} | " + " | ".join(cells)
                      + f" | {1e3 * bound:.2f} | {best / bound:.3f} | {1e3 * period:.1f} |"
                      f" {'yes' if fit else 'no'} |")
-    lines += ["", "Geometric mean of each solver's makespan over the best one's (per instance):", ""]
+    lines += ["", "Geometric mean of each solver's makespan over the best one's"
+              " (per instance):", ""]
     for s in solvers:
         xs = ratios[s]
         if xs:

@@ -8,7 +8,9 @@ written in MAESTRO's description language, as instances.
   first layer; frame rate and trigger probability are kept as the workload's
   :class:`~h2h_opt.model.ModelInfo`.
 * Every layer is in MAESTRO's conv form (fully connected and matmul layers as 1x1
-  convolutions): ``K`` out channels, ``C`` in channels, ``Y x X`` *input* rows and
+  convolutions; ``DSCONV`` with ``K = 1`` is a depthwise layer, but XRBench's files write
+  their depthwise layers as dense ``CONV`` with ``K = C``, imported as given): ``K`` out
+  channels, ``C`` in channels, ``Y x X`` *input* rows and
   columns, ``R x S`` kernel, stride 1 unless given.  Output rows are ``(Y - R) / stride +
   1``; a kernel larger than its input (feature heads on 2x2 to 5x5 maps) is taken as a
   padded convolution whose output keeps the input size.
@@ -199,16 +201,17 @@ def parse_scenario(path: str | Path) -> list[XrNetwork]:
                 lname = t.name("a layer name")
                 line = t.items[t.pos - 1][1]
                 t.expect("{")
-                dims: dict[str, int] = {}
+                dims: dict[str, int] = {"dw": 0}
                 while t.peek() != "}":
                     field_ = t.name("Type, Dimensions or Stride")
                     t.expect(":")
                     if field_ == "Type":
                         kind = t.name("a layer type")
-                        if kind != "CONV":
+                        if kind not in ("CONV", "DSCONV"):
                             t.pos -= 1
                             raise t.error(f"layer {lname!r}: type {kind!r} is not supported"
-                                          " (CONV, MAESTRO's form of every layer here)")
+                                          " (CONV, DSCONV)")
+                        dims["dw"] = int(kind == "DSCONV")
                     elif field_ == "Dimensions":
                         dims.update(_dims_block(t, _DIMS, f"layer {lname!r}"))
                     elif field_ == "Stride":
@@ -342,7 +345,13 @@ def _layers(nets: list[XrNetwork], path: Path) -> Iterator[Layer]:
             shape: dict[str, float] = {
                 "M": d["K"], "N": d["C"], "R": _out_extent(d["Y"], d["R"], sy),
                 "C": _out_extent(d["X"], d["S"], sx), "K": d["R"], "S": sy}
-            if d["S"] != d["R"]:
+            if d["dw"]:  # MAESTRO's depthwise form: K = 1, one filter per channel
+                if d["K"] != 1 or d["R"] != d["S"]:
+                    raise InputError(f"{path}:{line}: layer {lname!r}: DSCONV needs K = 1"
+                                     f" and a square kernel, got K = {d['K']},"
+                                     f" {d['R']}x{d['S']}")
+                del shape["M"]
+            elif d["S"] != d["R"]:
                 shape["KW"] = d["S"]
             # the padding that makes the input the file gives (rows, or columns when only
             # they are padded): none unless the kernel is larger than its input
@@ -351,7 +360,8 @@ def _layers(nets: list[XrNetwork], path: Path) -> Iterator[Layer]:
             if pad:
                 shape["P"] = pad / 2
             try:
-                yield Layer(id=f"{net.name}.{lname}", op="conv", model=net.name, shape=shape)
+                yield Layer(id=f"{net.name}.{lname}", op="dwconv" if d["dw"] else "conv",
+                            model=net.name, shape=shape)
             except ModelError as exc:
                 raise InputError(f"{path}:{line}: {exc}") from None
 

@@ -78,6 +78,15 @@ def test_kernels_larger_than_their_input_and_not_square():
     assert layer_numbers(t, 1).macs == t.shape["M"] * t.shape["N"] * t.shape["R"] * 25
 
 
+def test_dsconv_is_a_depthwise_layer(tmp_path):
+    path = tmp_path / "s.m"
+    path.write_text("Network A {\nFPS: 30\nLayer l {\nType: DSCONV\nStride: { X: 2, Y: 2 }\n"
+                    "Dimensions: { N: 1, K: 1, C: 8, Y: 9, X: 9, R: 3, S: 3 }\n}\n}\n")
+    inst = read_xrbench(path, HW / "Dual_4K.m", FLOWS / "WS_OS.m")
+    layer = inst.workload.layers[0]
+    assert (layer.op, dict(layer.shape)) == ("dwconv", {"N": 8, "R": 4, "C": 4, "K": 3, "S": 2})
+
+
 def test_dataflow_files_and_systems():
     assert parse_dataflows(FLOWS / "WS_OS_WS_OS.m") == ["weight_stationary",
                                                         "output_stationary"] * 2
@@ -119,8 +128,10 @@ BAD = {
     "unknown_upstream": ("Network A {\nDependency: { B }\nLayer l {\nType: CONV\nDimensions:"
                          " { N: 1, K: 2, C: 1, Y: 4, X: 4, R: 1, S: 1 }\n}\n}\n",
                          ":1: network 'A' depends on 'B', which the file does not define"),
-    "other_type": ("Network A {\nLayer l {\nType: DSCONV\n}\n}\n", ":3: layer 'l': type"
-                   " 'DSCONV' is not supported"),
+    "other_type": ("Network A {\nLayer l {\nType: POOL\n}\n}\n", ":3: layer 'l': type"
+                   " 'POOL' is not supported"),
+    "dsconv_k": ("Network A {\nLayer l {\nType: DSCONV\nDimensions: { N: 1, K: 2, C: 8, Y: 4,"
+                 " X: 4, R: 3, S: 3 }\n}\n}\n", ":2: layer 'l': DSCONV needs K = 1"),
 }
 
 
