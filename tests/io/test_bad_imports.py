@@ -83,6 +83,11 @@ def stg(*task_lines: str, n: int = 2) -> str:
 
 STG_OK = ("0 0 0", "1 3 1 0", "2 4 1 1", "3 0 1 2")
 IMPORT_STG = "import stg {d}/g.stg --procs 2 -o {d}/out.json"
+XR = Path(__file__).resolve().parents[2] / "h2h_opt" / "library" / "data" / "xrbench"
+IMPORT_XR = (f"import xrbench {{d}}/s.m --hw {XR}/hw_configs/Dual_4K.m --dataflows"
+             f" {XR}/dataflows/WS_OS.m -o {{d}}/out.json")
+XR_OK = ("Network A {\nFPS: 30\nLayer l {\nType: CONV\nDimensions: { N: 1, K: 2, C: 1, Y: 4,"
+         " X: 4, R: 1, S: 1 }\n}\n}\n")
 GEN_BARE = "generate random -o {d}/set"
 GEN_RANDOM = "generate random -o {d}/set --param layers=6 --param count=1"
 IMPORT_ONNX = "import onnx {d}/m.onnx -o {d}/out.json"
@@ -342,6 +347,19 @@ ROWS: dict[str, Row] = {
     "gxl_procs_negative": Row({"g.gxl": gxl(AB, [])},
                               "import gxl {d}/g.gxl --procs=-2 -o {d}/out.json", 2,
                               "--procs: expected a positive integer"),
+    # ---------------------------------------------------------------- XRBench
+    "xrbench_unclosed_network": Row({"s.m": "Network A {\nFPS: 3\n"}, IMPORT_XR, 1,
+                                    "s.m:2: unexpected end of file, expected FPS,"
+                                    " Probability, Dependency or Layer"),
+    "xrbench_dataflow_count": Row({"s.m": XR_OK}, IMPORT_XR.replace("WS_OS.m", "OS.m"), 1,
+                                  "OS.m: 1 Dataflow block(s) for the 2 accelerator(s)"),
+    "xrbench_missing_hw_file": Row({"s.m": XR_OK}, IMPORT_XR.replace("Dual_4K.m", "Nope.m"),
+                                   1, "Nope.m"),
+    "xrbench_no_hw_flag": Row({"s.m": XR_OK}, "import xrbench {d}/s.m -o {d}/out.json", 2,
+                              "the following arguments are required: --hw, --dataflows"),
+    "xrbench_not_utf8": Row({"s.m": b"Network \xff {"}, IMPORT_XR, 1, "not a UTF-8 text file"),
+    "xrbench_fps_zero": Row({"s.m": XR_OK.replace("FPS: 30", "FPS: 0")}, IMPORT_XR, 1,
+                            "s.m:2: FPS: must be > 0, got 0"),
     # ---------------------------------------------------------------- outputs, sizes
     "stg_procs_huge": Row({"g.stg": stg(*STG_OK)},
                           "import stg {d}/g.stg --procs 1000000000 -o {d}/out.json", 2,
