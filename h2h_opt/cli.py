@@ -383,13 +383,20 @@ def _check_solve_outputs(args: argparse.Namespace) -> None:
                 raise UsageError(f"{flag} and {flag2} name the same file {path}")
 
 
-def _write_imported(inst: Any, path: str) -> None:
-    """Write an imported instance: an existing directory is a usage error, a failed
-    write one line (exit 1), never a traceback."""
+def _write_imported(inst: Any, path: str, args: argparse.Namespace | None = None) -> None:
+    """Write an imported instance: an existing directory, or one of the command's own
+    input files (``args``), is a usage error; a failed write one line (exit 1), never a
+    traceback."""
     from pathlib import Path
 
     if Path(path).is_dir():
         raise UsageError(f"-o {path}: is a directory (give a file name)")
+    for key, value in (vars(args) if args is not None else {}).items():
+        for item in value if isinstance(value, list) else [value]:
+            if key != "output" and isinstance(item, str) and Path(item).is_file() \
+                    and Path(item).resolve() == Path(path).resolve():
+                raise UsageError(f"-o {path}: is an input of this command (it would be"
+                                 " overwritten)")
     try:
         write_instance(inst, path)
     except OSError as exc:
@@ -397,7 +404,7 @@ def _write_imported(inst: Any, path: str) -> None:
 
 
 def _write_task_graph(args: argparse.Namespace, inst: Any, note: str) -> int:
-    _write_imported(inst, args.output)
+    _write_imported(inst, args.output, args)
     _emit(args, {"output": str(args.output), "layers": inst.num_layers,
                  "accelerators": inst.num_accs},
           f"wrote {args.output}: {inst.num_layers} tasks, {len(inst.workload.edges)} edges,"
@@ -431,7 +438,7 @@ def cmd_import_maestro(args: argparse.Namespace) -> int:
     from .io import read_maestro
 
     inst = read_maestro(read_instance(args.instance), args.csv, args.layer_map, args.clock_mhz)
-    _write_imported(inst, args.output)
+    _write_imported(inst, args.output, args)
     _emit(args, {"output": str(args.output)}, f"wrote {args.output}")
     return EXIT_OK
 
@@ -466,7 +473,7 @@ def cmd_import_onnx(args: argparse.Namespace) -> int:
     inst = read_onnx_models(args.model, system, element_bytes=args.element_bytes,
                             input_shapes=_input_shapes(args.input_shape or []),
                             fold_unknown=args.fold_unknown, folded=folded)
-    _write_imported(inst, args.output)
+    _write_imported(inst, args.output, args)
     ops: dict[str, int] = {}
     for layer in inst.workload.layers:
         ops[layer.op] = ops.get(layer.op, 0) + 1
@@ -485,7 +492,7 @@ def cmd_import_xrbench(args: argparse.Namespace) -> int:
 
     inst = read_xrbench(args.scenario, args.hw, args.dataflows, clock_mhz=args.clock_mhz,
                         element_bytes=args.element_bytes)
-    _write_imported(inst, args.output)
+    _write_imported(inst, args.output, args)
     wl = inst.workload
     models = {m: sum(1 for layer in wl.layers if layer.model == m) for m in wl.models}
     flows = [str(a.cost_model["dataflow"]) for a in inst.system.accelerators]
@@ -498,7 +505,7 @@ def cmd_import_xrbench(args: argparse.Namespace) -> int:
 
 def cmd_import_costs(args: argparse.Namespace) -> int:
     inst = import_cost_csv(read_instance(args.instance), args.csv)
-    _write_imported(inst, args.output)
+    _write_imported(inst, args.output, args)
     _emit(args, {"output": str(args.output)}, f"wrote {args.output}")
     return EXIT_OK
 

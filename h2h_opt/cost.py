@@ -74,7 +74,7 @@ def layer_numbers(layer: Layer, element_bytes: int) -> LayerNumbers:
     op = layer.op
     if op in ("conv", "dwconv", "pool"):
         n, r, c, k = (float(sh[x]) for x in ("N", "R", "C", "K"))
-        kw = float(sh.get("KW", k))  # a conv's kernel width, when not square
+        kw = float(sh.get("KW", k))  # a conv's or pool's kernel width, when not square
         s, p = float(sh.get("S", 1)), float(sh.get("P", 0))
         m = float(sh["M"]) if op == "conv" else n
         per_out = n / float(sh.get("G", 1)) if op == "conv" else 1.0  # inputs per output

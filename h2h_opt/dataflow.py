@@ -30,7 +30,8 @@ sequential MACs of one PE plus one cycle of pipeline fill.  Per dataflow, ``P`` 
   + ``R·S`` weights + ``2·y_t·x_t`` partial sums (C is an outer loop, so partial sums go
   out and come back) — with a 1×1 kernel one product per output per iteration: the
   reduction over C stays in the accumulators and the outputs leave once per tile,
-  ``y_t·x_t/C`` per iteration.
+  ``y_t·x_t/C`` per iteration (``y_t·x_t`` for depthwise, pool and element-wise layers,
+  where C is no reduction).
 * ``row_stationary`` (Eyeriss-like): clusters of ``R`` PEs, one per output row, each PE
   pairing a filter row with an input row; ``y_t = min(Y', ⌊P/R⌋)`` rows at a time, 16
   output channels per iteration.  ``N_it = ⌈Y'/y_t⌉·X'·C·⌈K/16⌉``,
@@ -125,10 +126,11 @@ def conv_form(op: str, shape: dict, element_bytes: int = 1) -> ConvForm:
 
     if op == "conv":
         # G groups: every output channel reduces over N/G inputs (G convs side by side)
-        return ConvForm(g("M"), g("N") // g("G", 1), g("K"), g("K"), g("R"), g("C"),
-                        g("S", 1))
+        return ConvForm(g("M"), g("N") // g("G", 1), g("K"), g("KW", g("K")), g("R"),
+                        g("C"), g("S", 1))
     if op in ("dwconv", "pool"):
-        return ConvForm(1, g("N"), g("K"), g("K"), g("R"), g("C"), g("S", 1), depthwise=True)
+        return ConvForm(1, g("N"), g("K"), g("KW", g("K")), g("R"), g("C"), g("S", 1),
+                        depthwise=True)
     if op == "eltwise":
         return ConvForm(1, g("N"), 1, 1, g("R"), g("C"), 1, depthwise=True)
     if op == "fc":
@@ -171,8 +173,9 @@ def _os(f: ConvForm, p: int) -> tuple[float, float, float]:
     # partial sums: C is an outer loop, so with an R×S window every tile's partial sums
     # go out and come back each iteration; with a 1x1 kernel an iteration adds one
     # product per output, the reduction over C stays in the PEs' accumulators and the
-    # outputs leave once per tile
-    psums = 2.0 if f.R * f.S > 1 else 1.0 / f.C
+    # outputs leave once per tile (depthwise, pool, eltwise: C is no reduction, each
+    # iteration's outputs are complete and leave once)
+    psums = 2.0 if f.R * f.S > 1 else 1.0 if f.depthwise else 1.0 / f.C
     return n_it, f.R * f.S + 1, window + f.R * f.S + psums * yt * xt
 
 

@@ -54,7 +54,7 @@ SHAPE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "fc": (("M", "N"), ()),
     "matmul": (("m", "k", "n"), ("weights",)),
     "lstm": (("H", "D", "T"), ("gates",)),
-    "pool": (("N", "R", "C", "K"), ("S", "P")),
+    "pool": (("N", "R", "C", "K"), ("S", "P", "KW")),
     "eltwise": (("N", "R", "C"), ("inputs",)),
 }
 

@@ -68,18 +68,24 @@ def _layer_shape(node: Any, at: dict[str, Any], shp: Any, const: set[str],
     shape: dict[str, Any]
     if op == "Conv":
         x, w = shp(node.input[0], node), shp(node.input[1], node)
+        if len(w) > 4:
+            raise InputError(f"node {node.name or op!r}: a {len(w) - 2}-D convolution is not"
+                             " supported (1-D and 2-D)")
         group = int(at.get("group", 1))
-        kk = int(w[2]) if len(w) > 2 else 1
+        kh = int(w[2]) if len(w) > 2 else 1
+        kw = int(w[3]) if len(w) > 3 else 1  # a 1-D kernel runs along the rows
         stride = int(at.get("strides", [1])[0])
         pad = int(at.get("pads", [0])[0])
         r, c = (out[2], out[3]) if len(out) == 4 else (out[2], 1)
         in_rc = x[2:]
-        if group == 1 and kk == 1 and r == c == 1 and all(d == 1 for d in in_rc):
+        if group == 1 and kh == kw == 1 and r == c == 1 and all(d == 1 for d in in_rc):
             # a 1x1 convolution on a 1x1 map is a fully connected layer
             return "fc", {"M": w[0], "N": x[1]}
-        if group > 1 and group == x[1] == w[0]:
-            return "dwconv", {"N": x[1], "R": r, "C": c, "K": kk, "S": stride, "P": pad}
-        shape = {"M": w[0], "N": x[1], "R": r, "C": c, "K": kk, "S": stride, "P": pad}
+        if group > 1 and group == x[1] == w[0] and kh == kw:
+            return "dwconv", {"N": x[1], "R": r, "C": c, "K": kh, "S": stride, "P": pad}
+        shape = {"M": w[0], "N": x[1], "R": r, "C": c, "K": kh, "S": stride, "P": pad}
+        if kw != kh:
+            shape["KW"] = kw
         if group > 1:
             shape["G"] = group
         return "conv", shape
@@ -87,27 +93,43 @@ def _layer_shape(node: Any, at: dict[str, Any], shp: Any, const: set[str],
         a = shp(node.input[0], node)
         if op == "Gemm" and at.get("transA"):  # A is (K, M)
             a = a[::-1]
-        kdim, n_out = a[-1], out[-1]
+        b = shp(node.input[1], node)
+        if op == "Gemm" and at.get("transB"):
+            b = b[::-1]
+        kdim = a[-1]
+        n_out = b[-1] if len(b) > 1 else 1  # a matrix times a vector: one column
         rows = int(math.prod(a[:-1])) if len(a) > 1 else 1
+        # a batched B repeats the product for each leading index A does not have
+        rows *= int(math.prod(b[:-2])) // max(1, int(math.prod(a[:-2]))) if len(b) > 2 \
+            and len(b) > len(a) else 1
         weights = node.input[1] in const
         if weights and rows == 1:
             return "fc", {"M": n_out, "N": kdim}
         return "matmul", {"m": rows, "k": kdim, "n": n_out, "weights": weights}
     if op in ("LSTM", "GRU"):
-        x = shp(node.input[0], node)  # [T, batch, D]
-        shape = {"H": int(at["hidden_size"]), "D": x[2], "T": x[0]}
-        if op == "GRU":
-            shape["gates"] = 3
+        x = shp(node.input[0], node)  # [T, batch, D], or [batch, T, D] with layout 1
+        steps = x[1] if int(at.get("layout", 0)) == 1 else x[0]
+        shape = {"H": int(at["hidden_size"]), "D": x[2], "T": steps}
+        directions = 2 if at.get("direction", b"forward") in (b"bidirectional",
+                                                              "bidirectional") else 1
+        gates = (4 if op == "LSTM" else 3) * directions  # both directions' gates
+        if gates != 4:
+            shape["gates"] = gates
         return "lstm", shape
     if op in _POOL:
         x = shp(node.input[0], node)
         if op.startswith("Global"):
-            kk, stride = x[2], 1
+            kernel, stride = x[2:] or [1], 1
         else:
-            kk = int(at.get("kernel_shape", [1])[0])
+            kernel = list(at.get("kernel_shape", [1]))
             stride = int(at.get("strides", [1])[0])
-        return "pool", {"N": x[1], "R": out[2], "C": out[3] if len(out) > 3 else 1,
-                        "K": kk, "S": stride, "P": 0}
+        kh, kw = int(kernel[0]), int(kernel[1]) if len(kernel) > 1 else 1
+        pad = int(at.get("pads", [0])[0])
+        shape = {"N": x[1], "R": out[2], "C": out[3] if len(out) > 3 else 1, "K": kh,
+                 "S": stride, "P": pad}
+        if kw != kh:
+            shape["KW"] = kw
+        return "pool", shape
     n_ch, r, c = _channels_rows_cols(out)
     return "eltwise", {"N": n_ch, "R": r, "C": c, "inputs": max(1, len(data_in))}
 
@@ -221,6 +243,7 @@ def read_onnx_models(paths: Sequence[str | Path], system: System, element_bytes:
     layers: list[Layer] = []
     edges: list[Edge] = []
     names: set[str] = set()
+    used: set[str] = set()  # layer ids of every file (``a.b`` + ``x`` vs ``a`` + ``b.x``)
     for p, model in zip(paths, models, strict=True):
         name = stem = Path(p).stem
         k = 1
@@ -231,7 +254,8 @@ def read_onnx_models(paths: Sequence[str | Path], system: System, element_bytes:
         mine = {n: d for n, d in shapes_left.items() if n in _input_names(model.graph)}
         got, got_edges = _graph_layers(Path(p), model, name, mine, fold_unknown,
                                        folded if folded is not None else [],
-                                       prefix=f"{name}." if len(paths) > 1 else "")
+                                       prefix=f"{name}." if len(paths) > 1 else "",
+                                       used=used)
         layers += got
         edges += got_edges
     inst_name = names.pop() if len(paths) == 1 else "+".join(
@@ -258,7 +282,8 @@ def _load(p: Path) -> Any:
 
 def _graph_layers(p: Path, model: Any, model_name: str,
                   input_shapes: dict[str, tuple[int, ...]], fold_unknown: bool,
-                  folded: list[str], prefix: str) -> tuple[list[Layer], list[Edge]]:
+                  folded: list[str], prefix: str, used: set[str]
+                  ) -> tuple[list[Layer], list[Edge]]:
     """The layers and edges of one ONNX graph (see :func:`read_onnx_models`)."""
     from onnx import helper, numpy_helper, shape_inference
 
@@ -283,7 +308,6 @@ def _graph_layers(p: Path, model: Any, model_name: str,
     producer: dict[str, set[str]] = {}  # tensor -> layer ids it carries data from
     layers: list[Layer] = []
     edges: dict[tuple[str, str], None] = {}  # ordered set
-    used: set[str] = set()
 
     def shp(t: str, node: Any) -> list[int]:
         if t not in shapes:
@@ -312,7 +336,7 @@ def _graph_layers(p: Path, model: Any, model_name: str,
             if op not in _FOLD and op not in _COMBINE:
                 if not fold_unknown:
                     raise InputError(
-                        f"{p}: node {node.name or op!r}: op {op!r} is neither a layer nor"
+                        f"{p}: node {node.name or f'#{k}'!r}: op {op!r} is neither a layer nor"
                         " an op that folds into its producer (--fold-unknown folds it and"
                         " lists it)")
                 folded.append(f"{op} ({node.name or f'node {k}'})")
@@ -324,7 +348,8 @@ def _graph_layers(p: Path, model: Any, model_name: str,
             kind, shape = _layer_shape(node, at, shp, const, data_in)
         except (IndexError, KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, InputError):
-                raise
+                raise exc if str(exc).startswith(str(p)) else InputError(f"{p}: {exc}") \
+                    from None
             raise InputError(f"{p}: node {node.name or op!r} ({op}): unexpected attributes or"
                              f" tensor ranks ({type(exc).__name__}: {exc})") from None
         lid = prefix + (node.name or f"{op.lower()}{k}")

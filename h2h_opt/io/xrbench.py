@@ -144,6 +144,9 @@ def _dims_block(t: _Tokens, keys: tuple[str, ...], what: str, required: bool = T
         if key not in keys:
             t.pos -= 1
             raise t.error(f"{what}: unknown dimension {key!r} (known: {', '.join(keys)})")
+        if key in out:
+            t.pos -= 1
+            raise t.error(f"{what}: dimension {key!r} given twice")
         t.expect(":")
         out[key] = t.integer(f"{what} {key}")
         if t.peek() == ",":
@@ -247,6 +250,15 @@ def parse_scenario(path: str | Path) -> list[XrNetwork]:
         if n.probability is not None and n.after is None:
             raise InputError(f"{t.path}:{n.line}: network {n.name!r} has a Probability but"
                              " no Dependency")
+    after = {n.name: n.after for n in nets}
+    for n in nets:  # a cascade must end: no network triggers itself, however far back
+        seen, up = {n.name}, n.after
+        while up is not None:
+            if up in seen:
+                raise InputError(f"{t.path}:{n.line}: network {n.name!r}: its Dependency"
+                                 f" chain comes back to {up!r} (a cycle)")
+            seen.add(up)
+            up = after[up]
     return nets
 
 
@@ -259,6 +271,9 @@ def parse_hw(path: str | Path) -> list[tuple[str, dict[str, float]]]:
             t.pos -= 1
             raise t.error(f"expected 'Accelerator', got {t.peek()!r}")
         name = t.name("an accelerator name")
+        if any(a[0] == name for a in accs):
+            t.pos -= 1
+            raise t.error(f"accelerator {name!r} appears twice")
         t.expect("{")
         params: dict[str, float] = {}
         while t.peek() != "}":
@@ -278,6 +293,10 @@ def parse_hw(path: str | Path) -> list[tuple[str, dict[str, float]]]:
             if params[key] <= 0:
                 t.pos -= 1
                 raise t.error(f"accelerator {name!r}: {key} must be > 0, got {params[key]:g}")
+        if params["num_pes"] != int(params["num_pes"]):
+            t.pos -= 1
+            raise t.error(f"accelerator {name!r}: num_pes must be a whole number, got"
+                          f" {params['num_pes']:g}")
         accs.append((name, params))
     if not accs:
         raise InputError(f"{t.path}:1: no Accelerator")

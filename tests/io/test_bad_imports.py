@@ -360,6 +360,28 @@ ROWS: dict[str, Row] = {
     "xrbench_not_utf8": Row({"s.m": b"Network \xff {"}, IMPORT_XR, 1, "not a UTF-8 text file"),
     "xrbench_fps_zero": Row({"s.m": XR_OK.replace("FPS: 30", "FPS: 0")}, IMPORT_XR, 1,
                             "s.m:2: FPS: must be > 0, got 0"),
+    "xrbench_duplicate_dimension": Row({"s.m": XR_OK.replace("R: 1,", "R: 1, R: 2,")},
+                                       IMPORT_XR, 1, "s.m:5: layer 'l': dimension 'R' given"
+                                                     " twice"),
+    "xrbench_cycle": Row({"s.m": XR_OK.replace("FPS: 30", "FPS: 30\nDependency: { B }")
+                          + XR_OK.replace("A {", "B {").replace("FPS: 30",
+                                                                 "FPS: 30\nDependency: { A }")},
+                         IMPORT_XR, 1, "s.m:1: network 'A': its Dependency chain comes back"),
+    "xrbench_fractional_pes": Row(
+        {"s.m": XR_OK, "hw.m": "Accelerator A {\n num_pes: 64.5\n offchip_bw: 8\n"
+                               " global_shared_memory: 1024\n}\n"},
+        IMPORT_XR.replace(f"{XR}/hw_configs/Dual_4K.m", "{d}/hw.m").replace(
+            "WS_OS.m", "WS.m"), 1, "hw.m:5: accelerator 'A': num_pes must be a whole number"),
+    "xrbench_duplicate_accelerator": Row(
+        {"s.m": XR_OK, "hw.m": 2 * "Accelerator A {\n num_pes: 64\n offchip_bw: 8\n"
+                                   " global_shared_memory: 1024\n}\n"},
+        IMPORT_XR.replace(f"{XR}/hw_configs/Dual_4K.m", "{d}/hw.m"), 1,
+        "hw.m:6: accelerator 'A' appears twice"),
+    "xrbench_output_is_its_input": Row({"s.m": XR_OK}, IMPORT_XR.replace("{d}/out.json",
+                                                                         "{d}/s.m"), 2,
+                                       "s.m: is an input of this command"),
+    "onnx_output_is_its_input": Row({"m.onnx": CONV}, "import onnx {d}/m.onnx -o {d}/m.onnx",
+                                    2, "m.onnx: is an input of this command"),
     # ---------------------------------------------------------------- outputs, sizes
     "stg_procs_huge": Row({"g.stg": stg(*STG_OK)},
                           "import stg {d}/g.stg --procs 1000000000 -o {d}/out.json", 2,

@@ -247,3 +247,69 @@ def test_pytorch_export_ops_fold_and_gru_is_a_layer(tmp_path):
     gru = wl.layer("gru")
     assert dict(gru.shape) == {"H": 4, "D": 32, "T": 1, "gates": 3}  # 8 x 1 x 4
     assert layer_numbers(gru, 1).macs == 3 * 4 * (4 + 32)
+
+
+def _single(tmp_path, node, x_dims, inits, extra_inputs=()):
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_dims),
+                      *extra_inputs],
+        [helper.make_tensor_value_info(node.output[0], TensorProto.FLOAT, None)], inits)
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return path
+
+
+def test_kernel_shapes_directions_and_vectors(tmp_path):
+    """Non-square and 1-D kernels keep their extent; a bidirectional or batch-first
+    recurrent layer counts both directions and its steps; a matrix times a vector is one
+    column; a global pool over a non-square map pools all of it; 3-D convs are refused."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    def w(name, *shape):
+        return numpy_helper.from_array(np.zeros(shape, np.float32), name)
+
+    def layer(node, x_dims, inits):
+        inst = read_onnx(_single(tmp_path, node, x_dims, inits), SYSTEM)
+        return inst.workload.layers[0]
+
+    tall = layer(helper.make_node("Conv", ["x", "w"], ["y"], name="c"), [1, 8, 10, 10],
+                 [w("w", 4, 8, 7, 1)])
+    assert (tall.shape["K"], tall.shape["KW"]) == (7, 1)
+    assert layer_numbers(tall, 1).macs == 4 * 8 * 4 * 10 * 7
+    one_d = layer(helper.make_node("Conv", ["x", "w"], ["y"], name="c"), [1, 8, 50],
+                  [w("w", 4, 8, 5)])
+    assert layer_numbers(one_d, 1).macs == 4 * 8 * 46 * 5
+    bi = layer(helper.make_node("LSTM", ["x", "W", "R"], ["y"], name="l", hidden_size=16,
+                                direction="bidirectional", layout=1),
+               [1, 50, 8], [w("W", 2, 64, 8), w("R", 2, 64, 16)])
+    assert (bi.shape["T"], bi.shape["gates"]) == (50, 8)
+    assert layer_numbers(bi, 1).macs == 50 * 2 * 4 * 16 * (16 + 8)
+    mv = layer(helper.make_node("MatMul", ["x", "v"], ["y"], name="mv"), [128, 64],
+               [w("v", 64)])
+    assert (mv.shape["m"], mv.shape["k"], mv.shape["n"]) == (128, 64, 1)
+    gap = layer(helper.make_node("GlobalAveragePool", ["x"], ["y"], name="g"),
+                [1, 8, 4, 16], [])
+    assert layer_numbers(gap, 1).macs == 8 * 4 * 16
+    with pytest.raises(InputError, match=r"m.onnx: node 'c3': a 3-D convolution is not"):
+        layer(helper.make_node("Conv", ["x", "w"], ["y"], name="c3"), [1, 2, 4, 4, 4],
+              [w("w", 2, 2, 3, 3, 3)])
+
+
+def test_layer_ids_stay_distinct_across_files(tmp_path):
+    """``a.b.onnx`` with node ``x`` and ``a.onnx`` with node ``b.x`` would both give
+    ``a.b.x``: the second is made distinct."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    for stem, node_name in (("a.b", "x"), ("a", "b.x")):
+        node = helper.make_node("Conv", ["x", "w"], ["y"], name=node_name,
+                                kernel_shape=[1, 1])
+        path = _single(tmp_path, node, [1, 2, 4, 4],
+                       [numpy_helper.from_array(np.zeros((2, 2, 1, 1), np.float32), "w")])
+        path.rename(tmp_path / f"{stem}.onnx")
+    inst = read_onnx_models([tmp_path / "a.b.onnx", tmp_path / "a.onnx"], SYSTEM)
+    assert [layer.id for layer in inst.workload.layers] == ["a.b.x", "a.b.x_"]
+    assert [layer.model for layer in inst.workload.layers] == ["a.b", "a"]
