@@ -200,7 +200,10 @@ def test_a_scenario_solves(solver):
     inst = read_xrbench(SCEN / "social_interactionB.m", HW / "Dual_4K.m", FLOWS / "WS_OS.m")
     res = solve(inst, solver, SolveParams(time_limit_s=3.0, seed=0))
     assert res.schedule is not None and res.latency > 0 and res.energy > 0
-    assert res.bound is not None and res.bound <= res.latency * (1 + 1e-9)
+    # a bound of the tick-rounded problem may exceed the true latency by the rounding
+    # the result states (SPEC §6)
+    slack = res.info.get("bound_slack_s", 0.0) + 1e-9
+    assert res.bound is not None and res.bound <= res.latency + slack
 
 
 def test_committed_suite_regenerates_identically(tmp_path):
