@@ -656,6 +656,69 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _reference(text: str) -> tuple[float, float]:
+    try:
+        lat, en = (float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LATENCY_S,ENERGY_J, got {text!r}") from None
+    if not (math.isfinite(lat) and math.isfinite(en) and lat > 0 and en > 0):
+        raise argparse.ArgumentTypeError(f"expected two positive numbers, got {text!r}")
+    return lat, en
+
+
+def cmd_pareto(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .experiments.pareto import hypervolume, pareto_front
+
+    inst = read_instance(args.instance)
+    if args.output is not None and Path(args.output).exists() and not Path(args.output).is_dir():
+        raise UsageError(f"-o {args.output}: exists and is not a directory")
+    if args.plot:  # refuse a figure that cannot be written before the work
+        from .experiments.plots import check_figure_path
+
+        check_figure_path(args.plot)
+
+    def show(p: Any, step: int) -> None:
+        if not args.json and not args.quiet:
+            print(f"  step {step}: latency {p.latency:.6g} s  energy {p.energy:.6g} J"
+                  f"  {p.status}" + (" (energy proven)" if p.energy_proven else ""),
+                  file=sys.stderr, flush=True)
+
+    front = pareto_front(inst, args.solver, points=args.points, time_limit_s=args.time_limit,
+                         seed=args.seed, progress=show)
+    pts = [(p.latency, p.energy) for p in front.points]
+    ref = args.reference or (1.1 * max(p[0] for p in pts), 1.1 * max(p[1] for p in pts)) \
+        if pts else (1.0, 1.0)
+    doc = front.to_dict()
+    doc["reference"] = {"latency_s": ref[0], "energy_j": ref[1]}
+    doc["hypervolume"] = hypervolume(pts, ref)
+    if args.output is not None:
+        out = Path(args.output)
+        out.mkdir(parents=True, exist_ok=True)
+        for k, (p, d) in enumerate(zip(front.points, doc["points"], strict=True), start=1):
+            if p.schedule is not None:
+                path = out / f"{inst.name}.{args.solver}.point{k}.schedule.json"
+                write_schedule(p.schedule, path)
+                d["schedule"] = str(path)
+        write_json(doc, out / f"{inst.name}.{args.solver}.front.json")
+    if args.plot:
+        from .experiments.plots import front_plot
+
+        front_plot({args.solver: pts}, inst.name, args.plot)
+    lines = [f"{inst.name}: {args.solver} front, {len(front.points)} point(s),"
+             f" {'complete' if front.complete else 'not complete'} ({front.stopped},"
+             f" {front.steps} step(s), {front.time_s:.1f} s)",
+             f"{'latency [s]':>12} {'energy [J]':>12}  status"]
+    for p in front.points:
+        lines.append(f"{p.latency:12.6g} {p.energy:12.6g}  {p.status}"
+                     + (", energy proven" if p.energy_proven else ""))
+    lines.append(f"hypervolume {doc['hypervolume']:.6g} s·J against ({ref[0]:.6g} s,"
+                 f" {ref[1]:.6g} J)")
+    _emit(args, doc, "\n".join(lines))
+    return EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .experiments.report import write_report
 
@@ -889,6 +952,23 @@ def build_parser() -> argparse.ArgumentParser:
                     " made with another --time-limit or --seed, or from an instance file"
                     " changed since, move them into RUN/superseded-<time>/ and start over"
                     " (default: refuse)")
+    sp = add("pareto", cmd_pareto, "latency-energy front of one instance (epsilon-constraint"
+             " with cpsat/milp)")
+    sp.add_argument("instance")
+    sp.add_argument("--solver", default="cpsat", choices=list(SOLVERS),
+                    help="default cpsat; cpsat and milp step an energy cap (complete,"
+                    " proven fronts), the others solve each objective once")
+    sp.add_argument("--points", type=_at_least_1, default=20, help="most points (default 20)")
+    sp.add_argument("--time-limit", type=_positive_float, default=600.0,
+                    help="seconds for the whole front (default 600)")
+    sp.add_argument("--seed", type=_seed, default=0, help=f"0..{SEED_MAX} (default 0)")
+    sp.add_argument("--reference", type=_reference, default=None, metavar="LATENCY_S,ENERGY_J",
+                    help="hypervolume reference point (default 1.1 x the front's largest"
+                    " latency and energy)")
+    sp.add_argument("--plot", help="draw the front to this PNG")
+    sp.add_argument("-o", "--output", help="directory: the front (JSON) and each point's"
+                    " schedule")
+    sp.add_argument("--quiet", action="store_true", help="no progress lines")
     sp = add("compare", cmd_compare, "one instance, several solvers, one table")
     sp.add_argument("instance")
     sp.add_argument("--solvers", default="baseline,h2h,h2h_plus,heft,cpsat,milp")

@@ -10,7 +10,7 @@ from ..evaluate import evaluate
 from ..model import Instance
 from ..schedule import Schedule
 
-__all__ = ["check_figure_path", "gantt", "save_figure", "save_gantt", "steps_table",
+__all__ = ["check_figure_path", "front_plot", "gantt", "save_figure", "save_gantt", "steps_table",
            "write_markdown"]
 
 
@@ -114,6 +114,32 @@ def save_gantt(inst: Instance, schedule: Schedule, path: str | Path,
         plt.close(ax.figure)
         raise
     save_figure(ax.figure, path, dpi=130)
+
+
+def front_plot(fronts: dict[str, list[tuple[float, float]]], title: str,
+               path: str | Path) -> None:
+    """Latency-energy fronts of several solvers on one figure (staircases of their
+    non-dominated points), saved to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    check_figure_path(path)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, pts in fronts.items():
+        pts = sorted(pts)
+        if not pts:
+            continue
+        ax.step([p[0] for p in pts], [p[1] for p in pts], where="post", alpha=0.6)
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], "o", label=f"{name} ({len(pts)})")
+    ax.set_xlabel("latency [s]")
+    ax.set_ylabel("energy [J]")
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, path)
 
 
 def steps_table(steps: list[dict[str, Any]]) -> str:

@@ -162,7 +162,8 @@ def keep_promises(inst: Instance, res: SolveResult, initial: Schedule | None) ->
 
     * Never a schedule worse than one the run already knew: when the warm start
       evaluates strictly better than the solver's schedule (or the solver returned
-      none), the result holds the warm start.
+      none), the result holds the warm start — unless it is above the run's
+      ``energy_cap`` option (an epsilon-constraint step).
     * A bound above the evaluated objective of a feasible schedule (beyond the stated
       rounding) is no bound: it is replaced by the cheap one (``info.bound_rejected``).
     * ``optimal`` only with a schedule whose evaluated objective is within the stated
@@ -172,8 +173,10 @@ def keep_promises(inst: Instance, res: SolveResult, initial: Schedule | None) ->
     """
     if initial is not None:
         ev0 = evaluate(inst, initial, compile_tables(inst))
-        if ev0.feasible and (res.status == SolveStatus.NONE or _better(ev0.objective,
-                                                                        res.objective)):
+        cap = float(res.params.get("options", {}).get("energy_cap") or 0.0)
+        within = cap <= 0 or ev0.energy <= cap * (1 + 1e-9)  # an epsilon-constraint's cap
+        if ev0.feasible and within and (res.status == SolveStatus.NONE
+                                        or _better(ev0.objective, res.objective)):
             res.info["schedule_from"] = "the warm start, better than the solver's schedule"
             res.schedule = initial.with_meta(solver=res.solver, from_warm_start=True)
             res.latency, res.energy, res.objective = ev0.latency, ev0.energy, ev0.objective

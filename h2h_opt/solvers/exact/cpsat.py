@@ -173,6 +173,8 @@ class CpSatSolver(ExactSolver):
                " prove optimality, bound the makespan by the load relaxation (E8, E9)"),
         Option("first_share", float, FIRST_SHARE, "share of the budget of the first search"
                " (0: load relaxation first)", low=0, high=1),
+        Option("energy_cap", float, 0.0, "only schedules of at most this energy, J (E11;"
+               " 0: no cap): the epsilon of an epsilon-constraint front", low=0),
     )
 
     def available(self) -> str | None:
@@ -191,8 +193,16 @@ class CpSatSolver(ExactSolver):
         mdl.prec_cuts = self.option(params, "prec_cuts")
         plan = Decision.from_schedule(inst, initial) if initial is not None else None
         objective = inst.options.objective
-        horizon = mdl.plan_horizon(plan)
-        mdl.build(horizon, symmetry=self.option(params, "symmetry"), energy=objective != "latency")
+        cap = self.option(params, "energy_cap")
+        # under an energy cap the optimum may be slower than the warm start: no plan horizon
+        horizon = mdl.plan_horizon(plan if cap <= 0 else None)
+        mdl.build(horizon, symmetry=self.option(params, "symmetry"),
+                  energy=objective != "latency" or cap > 0)
+        if cap > 0:
+            # E11 <= cap.  The model's energy floors every term, so it never exceeds the
+            # true energy: no schedule within the cap is cut, and "infeasible" is a proof
+            energy, scale = mdl.energy_expr()
+            mdl.model.add(energy <= math.floor(cap * scale * (1 + 1e-12)))
         hint_makespan = mdl.hint(plan) if plan is not None else None
         workers = params.workers or (8 if mdl.n <= 200 else 2)
         deadline = t0 + time_limit(params)  # the model's build counts against the limit
@@ -242,6 +252,7 @@ class CpSatSolver(ExactSolver):
                     if status in (OPTIMAL, FEASIBLE):
                         info["energy_bound_j"] = solver.best_objective_bound / scale
                         vals = mdl.values(solver)
+                    info["energy_proven"] = status == OPTIMAL
             else:
                 energy, scale = mdl.energy_expr()
                 mdl.model.minimize(energy)

@@ -320,6 +320,8 @@ class MilpSolver(ExactSolver):
                " accelerator's busy time, E8)"),
         Option("highs_options", dict, {}, "passed to HiGHS as given, over the defaults",
                keys=highs_option, keys_help="HiGHS option"),
+        Option("energy_cap", float, 0.0, "only schedules of at most this energy, J (E11;"
+               " 0: no cap): the epsilon of an epsilon-constraint front", low=0),
     )
 
     def available(self) -> str | None:
@@ -344,10 +346,14 @@ class MilpSolver(ExactSolver):
         mdl.load_cuts = self.option(params, "load_cuts")
         objective = inst.options.objective
         plan = Decision.from_schedule(inst, initial) if initial is not None else None
-        horizon = mdl.plan_horizon(plan)
+        cap = self.option(params, "energy_cap")
+        # under an energy cap the optimum may be slower than the warm start: no plan horizon
+        horizon = mdl.plan_horizon(plan if cap <= 0 else None)
         tb = time.perf_counter()
         mdl.build(horizon)
         md = mdl.md
+        if cap > 0:  # E11 <= cap (HiGHS may exceed it by its 1e-9 feasibility tolerance)
+            md.energy_cap = pyo.Constraint(expr=cap >= md.E)
         build_s = time.perf_counter() - tb
         deadline = t0 + time_limit(params)  # the model's build counts against the limit
         tick = mdl.tick
@@ -430,6 +436,7 @@ class MilpSolver(ExactSolver):
                     plan_out = mdl.plan()
                     info["energy_bound_j"] = res2.best_objective_bound
                     final = (second[0], True, first[2], first[3])
+                info["energy_proven"] = second[0] == "optimal"
         lines = feed.lines
         info["mip_start"] = _start_line(lines)
         info["mip_start_accepted"] = plan is not None and _start_accepted(lines)

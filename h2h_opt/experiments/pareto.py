@@ -1,0 +1,195 @@
+"""Latency-energy trade-offs (E10, E11): Pareto fronts of one instance.
+
+* Exact solvers (those declaring an ``energy_cap`` option: ``cpsat``, ``milp``): the
+  epsilon-constraint method.  Each step minimises latency subject to energy <= epsilon,
+  then energy at that latency (the ``lex`` objective), so every point is non-dominated
+  when both phases are proven; epsilon starts unbounded and steps down to just below the
+  previous point's energy (1e-7 relative); the front is *complete* when a step is proven
+  infeasible (no schedule has less energy) and every point is proven.  Each step is
+  warm-started from the previous point and may take half the time left; the time limit
+  bounds the whole front.
+* Other solvers: one solve per objective (latency, lex, energy), filtered to the
+  non-dominated set; never marked complete.
+
+Every point is the evaluator's figures of a schedule the caller can write out.
+Quality: :func:`hypervolume` of a front against a stated reference point.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model import Instance
+from ..result import SolveResult, Termination
+from ..schedule import Schedule
+
+__all__ = ["Front", "Point", "dominates", "hypervolume", "non_dominated", "pareto_front"]
+
+#: How far below the previous point's energy the next cap lies: relative (well above the
+#: MILP's feasibility tolerance, 1e-9 absolute), plus an absolute floor (J).
+EPS_REL, EPS_ABS = 1e-7, 1e-12
+#: The most of the remaining time one epsilon step may take (the rest is for the next).
+STEP_SHARE = 0.5
+
+
+@dataclass
+class Point:
+    """One mapping of a front: evaluated latency [s] and energy [J]."""
+
+    latency: float
+    energy: float
+    status: str                  # the solve's status (optimal: latency proven under the cap)
+    energy_proven: bool | None   # exact steps: the energy at that latency proven minimal
+    bound: float | None          # the solve's latency bound under its cap
+    cap: float | None            # the step's energy cap (None: the first, uncapped step)
+    schedule: Schedule | None = field(default=None, repr=False)
+
+    @property
+    def proven(self) -> bool:
+        return self.status == "optimal" and bool(self.energy_proven)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"latency_s": self.latency, "energy_j": self.energy, "status": self.status,
+                "energy_proven": self.energy_proven, "bound_s": self.bound,
+                "energy_cap_j": self.cap}
+
+
+@dataclass
+class Front:
+    """The non-dominated points, by increasing latency, and whether the front is
+    complete (the last epsilon step proven infeasible, every point proven)."""
+
+    instance: str
+    solver: str
+    points: list[Point]
+    complete: bool
+    steps: int
+    time_s: float
+    stopped: str  # why the loop ended: infeasible, points, time_limit, no_schedule, objectives
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"instance": self.instance, "solver": self.solver, "complete": self.complete,
+                "steps": self.steps, "time_s": self.time_s, "stopped": self.stopped,
+                "points": [p.to_dict() for p in self.points]}
+
+
+def dominates(a: Point, b: Point) -> bool:
+    """``a`` weakly better in both figures and strictly in one (relative 1e-9)."""
+    le_l = a.latency <= b.latency * (1 + 1e-9)
+    le_e = a.energy <= b.energy * (1 + 1e-9) + EPS_ABS
+    lt = a.latency < b.latency * (1 - 1e-9) or a.energy < b.energy * (1 - 1e-9) - EPS_ABS
+    return le_l and le_e and lt
+
+
+def non_dominated(points: Sequence[Point]) -> list[Point]:
+    """The points no other point dominates, one per (latency, energy), by latency."""
+    out: list[Point] = []
+    for p in sorted(points, key=lambda q: (q.latency, q.energy)):
+        if any(dominates(q, p) for q in points):
+            continue
+        if out and math.isclose(out[-1].latency, p.latency, rel_tol=1e-9) and \
+                math.isclose(out[-1].energy, p.energy, rel_tol=1e-9, abs_tol=EPS_ABS):
+            continue
+        out.append(p)
+    return out
+
+
+def hypervolume(points: Sequence[tuple[float, float]], ref: tuple[float, float]) -> float:
+    """The area dominated by ``points`` (latency, energy) and bounded by ``ref`` (both
+    minimised; points beyond the reference add nothing)."""
+    pts = sorted((lat, en) for lat, en in points if lat < ref[0] and en < ref[1])
+    # sweep by latency: each point that lowers the best energy so far adds the strip
+    # between the two energies, from its latency to the reference
+    area, best_e = 0.0, ref[1]
+    for lat, en in pts:
+        if en < best_e:
+            area += (ref[0] - lat) * (best_e - en)
+            best_e = en
+    return area
+
+
+def _lex(inst: Instance) -> Instance:
+    return dataclasses.replace(inst, options=dataclasses.replace(inst.options,
+                                                                 objective="lex"))
+
+
+def pareto_front(inst: Instance, solver: str, *, points: int = 20,
+                 time_limit_s: float | None = 600.0, seed: int = 0,
+                 options: dict[str, Any] | None = None,
+                 progress: Callable[[Point, int], None] | None = None) -> Front:
+    """The (latency, energy) front of ``inst`` by ``solver`` (module notes): at most
+    ``points`` points, all steps within ``time_limit_s`` (None: unlimited)."""
+    from ..solvers import SolveParams, get_solver, solve
+
+    t0 = time.perf_counter()
+    backend = get_solver(solver)
+    exact = any(o.name == "energy_cap" for o in backend.options)
+    found: list[Point] = []
+
+    def left() -> float | None:
+        return None if time_limit_s is None else time_limit_s - (time.perf_counter() - t0)
+
+    def point(res: SolveResult, cap: float | None) -> Point:
+        return Point(res.latency, res.energy, res.status.value,
+                     res.info.get("energy_proven") if exact else None, res.bound, cap,
+                     res.schedule)
+
+    if not exact:  # one solve per objective, filtered
+        steps = 0
+        for objective in ("latency", "lex", "energy"):
+            rest = left()
+            if rest is not None and rest <= 0:
+                break
+            one = dataclasses.replace(inst, options=dataclasses.replace(
+                inst.options, objective=objective))
+            res = solve(one, solver, SolveParams(time_limit_s=rest, seed=seed,
+                                                 options=dict(options or {})))
+            steps += 1
+            if res.schedule is not None:
+                found.append(point(res, None))
+                if progress:
+                    progress(found[-1], steps)
+        front = non_dominated(found)[:points]
+        return Front(inst.name, solver, front, False, steps, time.perf_counter() - t0,
+                     "objectives")
+    lex = _lex(inst)
+    cap: float | None = None
+    prev: Schedule | None = None
+    steps, stopped, complete = 0, "points", False
+    while len(found) < points:
+        rest = left()
+        if rest is not None and rest <= 0.05:
+            stopped = "time_limit"
+            break
+        opts = dict(options or {})
+        if cap is not None:
+            opts["energy_cap"] = cap
+        budget = None if rest is None else max(min(rest, 1.0), STEP_SHARE * rest)
+        res = solve(lex, solver, SolveParams(time_limit_s=budget, seed=seed, options=opts),
+                    initial=prev)
+        steps += 1
+        if res.schedule is None and res.termination == Termination.INFEASIBLE:
+            stopped, complete = "infeasible", True
+            break
+        if res.schedule is None:
+            after = left()
+            stopped = "no_schedule" if after is None or after > 0.05 else "time_limit"
+            break
+        p = point(res, cap)
+        found.append(p)
+        if progress:
+            progress(p, steps)
+        prev = res.schedule
+        cap = p.energy * (1 - EPS_REL) - EPS_ABS
+        if cap <= 0:
+            stopped, complete = "infeasible", True  # no schedule has negative energy
+            break
+    front = non_dominated(found)
+    complete = complete and all(p.proven for p in found)
+    return Front(inst.name, solver, front, complete, steps, time.perf_counter() - t0,
+                 stopped)

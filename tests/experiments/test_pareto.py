@@ -1,0 +1,113 @@
+"""Latency-energy fronts (``h2h pareto``): the epsilon-constraint loop of the exact
+solvers, its completeness flag and termination, non-domination, the evaluator on every
+point, hypervolume, and a hand-checkable instance whose front is known."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import table_instance
+
+from h2h_opt import SolveParams, evaluate, solve
+from h2h_opt.cli import main
+from h2h_opt.experiments.pareto import Point, dominates, hypervolume, non_dominated, pareto_front
+
+
+def three_way():
+    """One layer, three accelerators: fast and hungry, middle, slow and frugal.  The
+    front is exactly (1 s, 4 J), (2 s, 2 J), (3 s, 1 J)."""
+    return table_instance({"A": {}}, [], {"fast": {}, "mid": {}, "slow": {}},
+                          {"fast": {"A": 1.0}, "mid": {"A": 2.0}, "slow": {"A": 3.0}},
+                          energies={"fast": {"A": 4.0}, "mid": {"A": 2.0}, "slow": {"A": 1.0}},
+                          locality="same_accelerator")
+
+
+def two_chains():
+    """Two independent layers on a fast (1 s, 3 J) and a slow (2 s, 1 J) accelerator:
+    both fast take 2 s (one after the other) for 6 J; one each 2 s for 4 J; both slow 4 s
+    for 2 J.  Front: (2 s, 4 J), (4 s, 2 J)."""
+    return table_instance({"A": {}, "B": {}}, [], {"fast": {}, "slow": {}},
+                          {"fast": {"A": 1.0, "B": 1.0}, "slow": {"A": 2.0, "B": 2.0}},
+                          energies={"fast": {"A": 3.0, "B": 3.0},
+                                    "slow": {"A": 1.0, "B": 1.0}},
+                          locality="same_accelerator")
+
+
+@pytest.mark.parametrize("solver", ["cpsat", "milp"])
+@pytest.mark.parametrize("make, front", [
+    (three_way, [(1.0, 4.0), (2.0, 2.0), (3.0, 1.0)]),
+    (two_chains, [(2.0, 4.0), (4.0, 2.0)]),
+])
+def test_exact_front_of_a_hand_checkable_instance(solver, make, front):
+    inst = make()
+    f = pareto_front(inst, solver, time_limit_s=120)
+    got = [x for p in f.points for x in (p.latency, p.energy)]
+    assert got == pytest.approx([x for pair in front for x in pair])
+    assert f.complete and f.stopped == "infeasible" and f.steps == len(front) + 1
+    assert all(p.proven for p in f.points)
+    for p in f.points:  # every point is an evaluated schedule
+        ev = evaluate(inst, p.schedule)
+        assert ev.feasible and (ev.latency, ev.energy) == pytest.approx((p.latency, p.energy))
+    assert not any(dominates(a, b) for a in f.points for b in f.points)
+
+
+def test_the_loop_stops_at_the_points_asked_and_is_then_not_complete():
+    f = pareto_front(three_way(), "cpsat", points=2, time_limit_s=120)
+    assert len(f.points) == 2 and not f.complete and f.stopped == "points"
+
+
+def test_a_step_never_returns_a_warm_start_above_its_cap():
+    """The facade keeps a better warm start in place of the solver's schedule, but not
+    one above the epsilon-constraint's energy cap."""
+    inst = three_way()
+    import dataclasses
+
+    lex = dataclasses.replace(inst, options=dataclasses.replace(inst.options, objective="lex"))
+    fastest = solve(lex, "cpsat", SolveParams(time_limit_s=30))
+    assert fastest.energy == pytest.approx(4.0)
+    capped = solve(lex, "cpsat", SolveParams(time_limit_s=30, options={"energy_cap": 3.0}),
+                   initial=fastest.schedule)
+    assert (capped.latency, capped.energy) == pytest.approx((2.0, 2.0))
+    none = solve(lex, "cpsat", SolveParams(time_limit_s=30, options={"energy_cap": 0.5}),
+                 initial=fastest.schedule)
+    assert none.schedule is None and none.termination.value == "infeasible"
+
+
+def test_heuristic_fronts_are_filtered_and_never_complete():
+    f = pareto_front(two_chains(), "h2h_plus", time_limit_s=60)
+    assert not f.complete and f.stopped == "objectives" and f.points
+    exact = pareto_front(two_chains(), "cpsat", time_limit_s=60)
+    for p in f.points:  # weakly dominated by the exact front
+        assert any(q.latency <= p.latency * (1 + 1e-9) and q.energy <= p.energy * (1 + 1e-9)
+                   for q in exact.points)
+
+
+def test_non_dominated_and_hypervolume():
+    pts = [Point(1, 3, "feasible", None, None, None), Point(2, 1, "feasible", None, None, None),
+           Point(2, 2, "feasible", None, None, None), Point(1, 3, "feasible", None, None, None)]
+    assert [(p.latency, p.energy) for p in non_dominated(pts)] == [(1, 3), (2, 1)]
+    # the union of [1,4]x[3,4] and [2,4]x[1,4]: 3 + 6 - 2
+    assert hypervolume([(1, 3), (2, 1)], (4, 4)) == pytest.approx(7.0)
+    assert hypervolume([(5, 1)], (4, 4)) == 0.0  # beyond the reference: nothing
+
+
+def test_cli_writes_the_front_its_schedules_and_the_plot(tmp_path, capsys):
+    from h2h_opt.io import write_instance
+
+    inst = three_way()
+    write_instance(inst, tmp_path / "i.json")
+    out = tmp_path / "front"
+    assert main(["pareto", str(tmp_path / "i.json"), "--solver", "cpsat", "--json", "--quiet",
+                 "-o", str(out), "--plot", str(tmp_path / "f.png"),
+                 "--reference", "4,5"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["complete"] and len(doc["points"]) == 3
+    assert doc["hypervolume"] == pytest.approx(3 * 1 + 2 * 2 + 1 * 1)
+    assert (tmp_path / "f.png").stat().st_size > 0
+    for p in doc["points"]:
+        assert main(["evaluate", str(tmp_path / "i.json"), p["schedule"]]) == 0
+    capsys.readouterr()
+    assert main(["pareto", str(tmp_path / "i.json"), "--reference", "0,1"]) == 2
+    assert "expected two positive numbers" in capsys.readouterr().err
+
