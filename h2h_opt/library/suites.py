@@ -174,6 +174,19 @@ def _scale(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
         yield random_layered(n, accs, num_models=models, seed=seed)
 
 
+def _pareto(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
+    """Latency-energy trade-offs for exact fronts: random layered instances of 10-30
+    layers on 2-3 accelerators whose speeds and powers are drawn independently (a fast
+    accelerator may be the power-hungry one), host comm, ``same_accelerator``."""
+    _known("pareto", params, ("count",))
+    count = _int("pareto", "count", params.get("count", 12), 1, MAX_COUNT)
+    sizes = (10, 14, 18, 22, 26, 30)
+    for i in range(count):
+        inst = random_layered(sizes[i % len(sizes)], 2 + i % 2, num_models=1 + i % 2,
+                              heterogeneity=1.0, seed=seed + i, locality="same_accelerator")
+        yield inst
+
+
 #: Where the bundled XRBench files are (see its ``SOURCE.md``).
 XRBENCH_DIR = Path(__file__).parent / "data" / "xrbench"
 #: The dataflow file a system of 1, 2 or 4 accelerators takes by default: the
@@ -248,6 +261,8 @@ SUITES: dict[str, Suite] = {
                    " --param count"),
     "random": Suite(_random, "random layered DAGs; --param layers/accs/models/width/"
                     "edge_density/ccr/heterogeneity/comm/count"),
+    "pareto": Suite(_pareto, "random layered, 10-30 layers, 2-3 accelerators of independent"
+                    " speed and power (latency-energy fronts); --param count"),
     "xrbench": Suite(_xrbench, "XRBench's six XR usage scenarios (109-934 layers) on its"
                      " dual and quad systems with heterogeneous dataflows; --param"
                      " scenarios=[...] systems=[...] dataflows=hetero|all"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import table_instance
+from helpers import ROOT, table_instance
 
 from h2h_opt import SolveParams, evaluate, solve
 from h2h_opt.cli import main
@@ -111,3 +111,20 @@ def test_cli_writes_the_front_its_schedules_and_the_plot(tmp_path, capsys):
     assert main(["pareto", str(tmp_path / "i.json"), "--reference", "0,1"]) == 2
     assert "expected two positive numbers" in capsys.readouterr().err
 
+
+
+def test_pareto_suite_has_conflicting_energy_and_regenerates(tmp_path):
+    """12 instances of 10-30 layers on 2-3 accelerators whose powers differ; the
+    committed set regenerates byte for byte."""
+    from h2h_opt.library.suites import suite_instances, write_suite
+
+    insts = suite_instances("pareto")
+    assert len(insts) == 12
+    assert all(10 <= i.num_layers <= 30 and i.num_accs in (2, 3) for i in insts)
+    assert all(len({a.power_w for a in i.system.accelerators}) == i.num_accs for i in insts)
+    paths = write_suite("pareto", tmp_path)
+    committed = ROOT / "instances" / "pareto"
+    for p in paths:
+        if not p.endswith("MANIFEST.json"):
+            name = p.rsplit("/", 1)[1]
+            assert (committed / name).read_bytes() == (tmp_path / name).read_bytes(), name
