@@ -958,7 +958,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--solver", default="cpsat", choices=list(SOLVERS),
                     help="default cpsat; cpsat and milp step an energy cap (complete,"
                     " proven fronts), the others solve each objective once")
-    sp.add_argument("--points", type=_at_least_1, default=20, help="most points (default 20)")
+    sp.add_argument("--points", type=_at_least_1, default=100, help="most points (default 100)")
     sp.add_argument("--time-limit", type=_positive_float, default=600.0,
                     help="seconds for the whole front (default 600)")
     sp.add_argument("--seed", type=_seed, default=0, help=f"0..{SEED_MAX} (default 0)")

@@ -118,7 +118,7 @@ def _lex(inst: Instance) -> Instance:
                                                                  objective="lex"))
 
 
-def pareto_front(inst: Instance, solver: str, *, points: int = 20,
+def pareto_front(inst: Instance, solver: str, *, points: int = 100,
                  time_limit_s: float | None = 600.0, seed: int = 0,
                  options: dict[str, Any] | None = None,
                  progress: Callable[[Point, int], None] | None = None) -> Front:
