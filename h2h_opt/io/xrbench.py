@@ -164,9 +164,7 @@ def parse_scenario(path: str | Path) -> list[XrNetwork]:
     t = _Tokens.read(Path(path))
     nets: list[XrNetwork] = []
     while t.peek() is not None:
-        if t.next("'Network'") != "Network":
-            t.pos -= 1
-            raise t.error(f"expected 'Network', got {t.peek()!r}")
+        t.expect("Network")
         net = XrNetwork(t.name("a network name"), t.items[t.pos - 1][1])
         if any(n.name == net.name for n in nets):
             t.pos -= 1
@@ -267,9 +265,7 @@ def parse_hw(path: str | Path) -> list[tuple[str, dict[str, float]]]:
     t = _Tokens.read(Path(path))
     accs: list[tuple[str, dict[str, float]]] = []
     while t.peek() is not None:
-        if t.next("'Accelerator'") != "Accelerator":
-            t.pos -= 1
-            raise t.error(f"expected 'Accelerator', got {t.peek()!r}")
+        t.expect("Accelerator")
         name = t.name("an accelerator name")
         if any(a[0] == name for a in accs):
             t.pos -= 1
@@ -318,9 +314,7 @@ def parse_dataflows(path: str | Path) -> list[str]:
     t = _Tokens.read(Path(path))
     out: list[str] = []
     while t.peek() is not None:
-        if t.next("'Dataflow'") != "Dataflow":
-            t.pos -= 1
-            raise t.error(f"expected 'Dataflow', got {t.peek()!r}")
+        t.expect("Dataflow")
         t.expect("{")
         maps: list[tuple[str, str]] = []
         while t.peek() != "}":
