@@ -8,8 +8,14 @@
   infeasible (no schedule has less energy) and every point is proven.  Each step is
   warm-started from the previous point and may take half the time left; the time limit
   bounds the whole front.
-* Other solvers: one solve per objective (latency, lex, energy), filtered to the
-  non-dominated set; never marked complete.
+* Anytime solvers with an ``energy_cap`` option (``lns``): the same epsilon loop with
+  the solver as the inner one, started from both ends: the latency point (``lex``), the
+  least-energy point (``energy``), then caps stepped down from the latency point, each
+  step started from the least-energy schedule (the only one known within its cap) and
+  given a tenth of the time left (:data:`ANYTIME_SHARE`); the loop ends at the least
+  energy.  Never marked complete (nothing is proven).
+* Heuristics (no cap, no energy decision of their own): one solve per objective
+  (latency, lex, energy), filtered to the non-dominated set; never marked complete.
 
 Every point is the evaluator's figures of a schedule the caller can write out.
 Quality: :func:`hypervolume` of a front against a stated reference point.
@@ -35,6 +41,9 @@ __all__ = ["Front", "Point", "dominates", "hypervolume", "non_dominated", "paret
 EPS_REL, EPS_ABS = 1e-7, 1e-12
 #: The most of the remaining time one epsilon step may take (the rest is for the next).
 STEP_SHARE = 0.5
+#: The share of the remaining time one step of an anytime solver takes (it runs to its
+#: limit: nothing ends it early), at least :data:`MIN_STEP_S`.
+ANYTIME_SHARE, MIN_STEP_S = 0.1, 1.0
 
 
 @dataclass
@@ -128,7 +137,8 @@ def pareto_front(inst: Instance, solver: str, *, points: int = 100,
 
     t0 = time.perf_counter()
     backend = get_solver(solver)
-    exact = any(o.name == "energy_cap" for o in backend.options)
+    capped = any(o.name == "energy_cap" for o in backend.options)
+    exact = capped and backend.kind == "exact"
     found: list[Point] = []
 
     def left() -> float | None:
@@ -139,6 +149,8 @@ def pareto_front(inst: Instance, solver: str, *, points: int = 100,
                      res.info.get("energy_proven") if exact else None, res.bound, cap,
                      res.schedule)
 
+    if capped and not exact:
+        return _anytime_front(inst, solver, points, left, seed, options, progress, t0)
     if not exact:  # one solve per objective, filtered
         steps = 0
         for objective in ("latency", "lex", "energy"):
@@ -193,3 +205,64 @@ def pareto_front(inst: Instance, solver: str, *, points: int = 100,
     complete = complete and all(p.proven for p in found)
     return Front(inst.name, solver, front, complete, steps, time.perf_counter() - t0,
                  stopped)
+
+
+def _anytime_front(inst: Instance, solver: str, points: int,
+                   left: Callable[[], float | None], seed: int,
+                   options: dict[str, Any] | None,
+                   progress: Callable[[Point, int], None] | None, t0: float) -> Front:
+    """The epsilon loop of an anytime solver (module notes)."""
+    from ..solvers import SolveParams, solve
+
+    found: list[Point] = []
+    steps = 0
+
+    def step(objective: str, cap: float | None, start: Schedule | None) -> Point | None:
+        nonlocal steps
+        rest = left()
+        opts = dict(options or {})
+        if cap is not None:
+            opts["energy_cap"] = cap
+        one = dataclasses.replace(inst, options=dataclasses.replace(
+            inst.options, objective=objective))
+        budget = None if rest is None else max(min(rest, MIN_STEP_S), ANYTIME_SHARE * rest)
+        res = solve(one, solver, SolveParams(time_limit_s=budget, seed=seed, options=opts),
+                    initial=start)
+        steps += 1
+        if res.schedule is None:
+            return None
+        p = Point(res.latency, res.energy, res.status.value, None, res.bound, cap,
+                  res.schedule)
+        found.append(p)
+        if progress:
+            progress(p, steps)
+        return p
+
+    def out_of_time() -> bool:
+        rest = left()
+        return rest is not None and rest <= 0.05
+
+    stopped = "least_energy"
+    fastest = step("lex", None, None)
+    least = None if fastest is None or out_of_time() else step("energy", None, None)
+    if fastest is None or least is None:
+        stopped = "no_schedule" if not out_of_time() else "time_limit"
+    else:
+        floor = least.energy
+        cap = fastest.energy * (1 - EPS_REL) - EPS_ABS
+        while cap >= floor * (1 - EPS_REL) and least.schedule is not None:
+            if len(found) >= points:
+                stopped = "points"
+                break
+            if out_of_time():
+                stopped = "time_limit"
+                break
+            p = step("lex", max(cap, floor), least.schedule)
+            if p is None:
+                stopped = "no_schedule"
+                break
+            if p.energy <= floor * (1 + 1e-9):
+                break  # the least energy reached, at the best latency found for it
+            cap = p.energy * (1 - EPS_REL) - EPS_ABS
+    front = non_dominated(found)[:points]
+    return Front(inst.name, solver, front, False, steps, time.perf_counter() - t0, stopped)

@@ -9,7 +9,7 @@ import json
 import pytest
 from helpers import ROOT, table_instance
 
-from h2h_opt import SolveParams, evaluate, solve
+from h2h_opt import SolveParams, evaluate, read_instance, solve
 from h2h_opt.cli import main
 from h2h_opt.experiments.pareto import Point, dominates, hypervolume, non_dominated, pareto_front
 
@@ -128,3 +128,22 @@ def test_pareto_suite_has_conflicting_energy_and_regenerates(tmp_path):
         if not p.endswith("MANIFEST.json"):
             name = p.rsplit("/", 1)[1]
             assert (committed / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
+def test_anytime_front_steps_caps_between_its_two_ends():
+    """lns: the latency point, the least-energy point, capped steps in between; every
+    point within its cap, evaluated, and weakly dominated by the exact front."""
+    inst = read_instance(ROOT / "instances/pareto/random-n14-a3-host-s7.json")
+    exact = pareto_front(inst, "cpsat", time_limit_s=120)
+    f = pareto_front(inst, "lns", time_limit_s=40, options={"neighbourhoods": 40})
+    assert not f.complete and f.stopped in ("least_energy", "points", "time_limit")
+    assert f.steps > 2 and len(f.points) >= 2
+    assert min(p.energy for p in f.points) == pytest.approx(
+        min(p.energy for p in exact.points), rel=1e-9)  # the least energy is exact
+    for p in f.points:
+        ev = evaluate(inst, p.schedule)
+        assert ev.feasible and (ev.latency, ev.energy) == pytest.approx((p.latency, p.energy))
+        assert p.cap is None or p.energy <= p.cap * (1 + 1e-9)
+        assert any(q.latency <= p.latency * (1 + 1e-9) and q.energy <= p.energy * (1 + 1e-9)
+                   for q in exact.points)
+    assert not any(dominates(a, b) for a in f.points for b in f.points)

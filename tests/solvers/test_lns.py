@@ -202,3 +202,46 @@ def test_starts_from_the_better_quick_heuristic(scenario):
     only = solve(inst, "lns", SolveParams(time_limit_s=60, seed=0, options={
         "neighbourhoods": 2, "relax_time": 0.0, "polish": 0.0, "warm_start": "h2h_plus"}))
     assert only.info["warm_start_from"] == "h2h_plus"
+
+
+def _with(inst, objective):
+    import dataclasses
+
+    return dataclasses.replace(inst, options=dataclasses.replace(inst.options,
+                                                                 objective=objective))
+
+
+def test_least_energy_is_the_exact_energy_optimum():
+    """Energy (E11) does not depend on time: lns solves the assignment model for it and
+    proves the optimum cpsat proves."""
+    inst = _with(read_instance(ROOT / "instances/pareto/random-n14-a3-host-s1.json"), "energy")
+    exact = solve(inst, "cpsat", SolveParams(time_limit_s=60))
+    res = solve(inst, "lns", SolveParams(time_limit_s=10, seed=0))
+    assert exact.status.value == "optimal"
+    assert res.status.value == "optimal"
+    assert res.energy == pytest.approx(exact.energy, rel=1e-9)
+    assert res.info["bound_source"] == "least-energy mapping (CP-SAT)"
+
+
+@pytest.mark.parametrize("share", [0.3, 0.7])
+def test_an_energy_cap_is_kept_or_nothing_is_returned(share):
+    """Under energy_cap the windows first bring the start within the cap, then keep it
+    there: a schedule above the cap is never returned."""
+    inst = _with(reference_example(2, locality="same_accelerator"), "lex")
+    hi = solve(inst, "h2h_plus").energy
+    lo = solve(_with(inst, "energy"), "lns", SolveParams(time_limit_s=10)).energy
+    cap = lo + share * (hi - lo)
+    res = solve(inst, "lns", SolveParams(time_limit_s=15, seed=0,
+                                          options={"energy_cap": cap, "neighbourhoods": 60}))
+    if res.schedule is None:
+        assert res.info["energy_cap_missed_j"] > 0
+    else:
+        ev = evaluate(inst, res.schedule)
+        assert ev.feasible and ev.energy <= cap * (1 + 1e-9)
+    # from a start within the cap: always a schedule, never above it
+    start = solve(_with(inst, "energy"), "lns", SolveParams(time_limit_s=10)).schedule
+    res = solve(inst, "lns", SolveParams(time_limit_s=15, seed=0,
+                                          options={"energy_cap": cap, "neighbourhoods": 60}),
+                initial=start)
+    assert res.schedule is not None and evaluate(inst, res.schedule).energy <= cap * (1 + 1e-9)
+    assert res.latency <= evaluate(inst, start).latency * (1 + 1e-12)

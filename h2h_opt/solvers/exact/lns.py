@@ -72,7 +72,8 @@ class Window:
 
     def __init__(self, base: SatModel, dec: Decision, times: tuple[list[int], list[float],
                                                                 list[float]],
-                 freed: set[int], objective: str, topo_pos: list[int]) -> None:
+                 freed: set[int], objective: str, topo_pos: list[int],
+                 energy_room: float | None = None) -> None:
         wl, tab = base.inst.workload, base.tables
         busy, start, finish = times
         x, r = dec.x.tolist(), dec.r.tolist()
@@ -182,15 +183,24 @@ class Window:
                     if c > 0 and lits and all(q not in inside or (q, acc) in mdl.x
                                               for q, acc in ((u, a), (w, b))):
                         md.add(sw >= fu + c).only_enforce_if(lits)
-        # objective
-        if objective == "energy":
-            scale = 1e12 / (sum(abs(c) for c, _ in mdl.joule_terms) or 1.0)
-            md.minimize(sum(int(round(c * scale)) * b for c, b in mdl.joule_terms))
+        # objective (an energy cap with the current schedule above it: energy first)
+        scale = 1e12 / (sum(abs(c) for c, _ in mdl.joule_terms) or 1.0)
+        joules = [(int(round(c * scale)), b) for c, b in mdl.joule_terms]
+        if objective == "energy" or (energy_room is not None and energy_room < 0):
+            md.minimize(sum(c * b for c, b in joules))
         elif self.e:
             last = md.new_int_var(0, horizon, "window_end")
             md.add_max_equality(last, list(self.e.values()))
             md.minimize(len(self.layers) * last + sum(self.e.values()))
         self._hint(x, r, busy, wl)
+        if energy_room is not None and energy_room >= 0 and joules:
+            # E11 within the cap: the window's energy terms (the rest of the schedule
+            # keeps its energy) may grow by the room the cap leaves; the candidate's
+            # evaluated energy is checked again when it is scored
+            hinted = dict(zip(md.proto.solution_hint.vars, md.proto.solution_hint.values,
+                              strict=True))
+            now = sum(c * hinted[b.index] for c, b in joules)
+            md.add(sum(c * b for c, b in joules) <= now + math.floor(energy_room * scale))
 
     def _hint(self, x: list[int], r: list[bool], busy: list[int], wl: Any) -> None:
         mdl, md = self.mdl, self.mdl.model
@@ -264,6 +274,9 @@ class LnsSolver(ExactSolver):
         Option("polish_dtime", float, 0.0, "CP-SAT deterministic time of the polish (with"
                " one polish worker: reproducible; 0: until the time limit)", low=0.0),
         Option("kinds", list, KINDS, "neighbourhood kinds to draw from", choices=KINDS),
+        Option("energy_cap", float, 0.0, "only schedules of at most this energy, J (E11;"
+               " 0: no cap): windows first bring the start within the cap, then keep it"
+               " there", low=0),
     )
 
     def solve(self, inst: Instance, params: SolveParams,
@@ -280,11 +293,18 @@ class LnsSolver(ExactSolver):
         objective = inst.options.objective
         timer = Timer(inst, tables)
         strict = self.option(params, "accept") == "strict"
+        cap = self.option(params, "energy_cap")
+        over = 1 if cap > 0 else 0  # under a cap the key starts with the energy above it
+
+        def excess(energy: float) -> float:
+            return max(0.0, energy - cap * (1 + 1e-9))
 
         def score(dec: Decision) -> tuple[tuple[float, ...], float]:
             tm = timer.time(dec, describe=False)
             key = {"energy": (tm.energy,), "lex": (tm.makespan, tm.energy)}.get(
                 objective, (tm.makespan,))
+            if over:
+                key = (excess(tm.energy), *key)
             return key, float(np.sum(tm.finish))
 
         current = Decision.from_schedule(inst, initial)
@@ -323,6 +343,16 @@ class LnsSolver(ExactSolver):
                     relax_s = time.perf_counter() - t1
                 if mapped is not None and _less(score(mapped)[0], score(current)[0]):
                     current = mapped
+            if objective == "energy" and 0 < base.n * base.m <= RELAX_PAIRS:
+                # energy does not depend on time: the least-energy mapping, exactly
+                t1 = time.perf_counter()
+                sp.max_deterministic_time = max(1.0, self.option(params, "relax_time"))
+                sp.max_time_in_seconds = max(0.01, 0.5 * (deadline - t1))
+                bound, mapped = self._least_energy(base, current, solver)
+                bound_source = "least-energy mapping (CP-SAT)"
+                if mapped is not None and _less(score(mapped)[0], score(current)[0]):
+                    current = mapped
+                relax_s += time.perf_counter() - t1
             topo_pos = [0] * base.n
             for i, v in enumerate(inst.workload.topo):
                 topo_pos[v] = i
@@ -334,7 +364,7 @@ class LnsSolver(ExactSolver):
                       "proved_no_better": 0}
             by_kind = {k: [0, 0] for k in kinds}  # tried, improved
             solve_s = 0.0
-            progress.update(best[0], bound)
+            progress.update(best[over], bound)
             slack = base.rounding_slack()
 
             def closed(value: float, lb: float | None) -> bool:
@@ -342,18 +372,21 @@ class LnsSolver(ExactSolver):
                 return lb is not None and value - lb <= max(params.rel_gap * value, 2 * slack)
 
             small = 0 < base.n <= self.option(params, "polish_layers")
-            polish = self.option(params, "polish") if objective == "latency" and small else 0.0
+            polish = self.option(params, "polish") if objective == "latency" and small \
+                and not over else 0.0
             windows_end = deadline - polish * (deadline - time.perf_counter())
             for it in range(self.option(params, "neighbourhoods")):
                 left = windows_end - time.perf_counter()
-                if left <= 0.05 or base.n == 0 or closed(best[0], bound):
+                if left <= 0.05 or base.n == 0 or (best[0] == 0 or not over) and closed(
+                        best[over], bound):
                     break
                 counts["neighbourhoods"] += 1
                 times = base.tick_times(current)
                 kind = kinds[int(rng.choice(len(kinds), p=_normalised(weights, kinds)))]
                 freed = self.neighbourhood(kind, base, current, times, size, rng)
                 by_kind[kind][0] += 1
-                window = Window(base, current, times, freed, objective, topo_pos)
+                room = None if not over else cap - timer.time(current, describe=False).energy
+                window = Window(base, current, times, freed, objective, topo_pos, room)
                 sp.random_seed = (params.seed + it) % (2**31)
                 sp.max_deterministic_time = self.option(params, "sub_time")
                 sp.max_time_in_seconds = max(left, 0.01)
@@ -374,7 +407,7 @@ class LnsSolver(ExactSolver):
                             counts["improved"] += 1
                             by_kind[kind][1] += 1
                             weights[kind] = min(weights[kind] + 1.0, 10.0)
-                            progress.update(best[0], None)
+                            progress.update(best[over], None)
                         else:
                             counts["plateau_moves"] += 1
                 if status == OPTIMAL:  # this window cannot improve: look wider
@@ -420,6 +453,13 @@ class LnsSolver(ExactSolver):
             # the rounded problem's (the facade checks it within bound_slack_s)
             proven, bound = True, polish_opt * base.tick
             info["bound_source"] = "full CP-SAT model (polish), proven optimal"
+        if objective == "energy" and bound is not None and not over \
+                and best[0] - bound <= 1e-7 * abs(best[0]):
+            proven = True  # the least-energy mapping's bound met (the facade checks it)
+        if over and best[0] > 0:  # no schedule within the cap found
+            info["energy_cap_missed_j"] = best[0]
+            return exact_result(inst, self.name, None, proven=False, rel_gap=params.rel_gap,
+                                bound=bound, t0=t0, info=info)
         return exact_result(inst, self.name, base.schedule(current, self.name),
                             proven=proven, rel_gap=params.rel_gap, bound=bound, t0=t0,
                             info=info)
@@ -469,11 +509,7 @@ class LnsSolver(ExactSolver):
         bare = Decision(dec.x, dec.r & False, dec.orders)
         relax.build_load_relaxation(int(max(base.tick_times(bare)[2])))
         relax.model.minimize(relax.makespan)
-        x, r = dec.x.tolist(), dec.r.tolist()
-        for (v, a), xv in relax.x.items():
-            relax.model.add_hint(xv, x[v] == a)
-        for (v, a), rv in relax.rx.items():
-            relax.model.add_hint(rv, x[v] == a and bool(r[v]))
+        _hint_mapping(relax, dec)
         status = solver.solve(relax.model)
         if status not in (OPTIMAL, FEASIBLE):
             return None, None
@@ -481,20 +517,26 @@ class LnsSolver(ExactSolver):
         # true problem (SPEC §6); none if E9 had to be rounded (a restriction)
         bound = max(0.0, math.ceil(solver.best_objective_bound - 1e-6) * base.tick
                     - base.rounding_slack())
-        new_x = np.array(dec.x, copy=True)
-        for (v, a), xv in relax.x.items():
-            if solver.boolean_value(xv):
-                new_x[v] = a
-        new_r = np.array(relax.fit_memory(new_x.tolist(), [
-            bool((v, int(new_x[v])) in relax.rx and solver.boolean_value(relax.rx[v, int(
-                new_x[v])])) for v in range(base.n)]), dtype=bool)
-        loose = Decision(new_x, new_r, [[] for _ in range(base.m)])
-        _, start, _ = base.tick_times(loose)  # no accelerator order: data edges only
-        topo = {v: i for i, v in enumerate(base.inst.workload.topo)}
-        orders: list[list[int]] = [[] for _ in range(base.m)]
-        for v in sorted(range(base.n), key=lambda v: (start[v], topo[v])):
-            orders[int(new_x[v])].append(v)
-        return bound, Decision(new_x, new_r, orders)
+        return bound, _mapping(base, relax, dec, solver)
+
+    @staticmethod
+    def _least_energy(base: SatModel, dec: Decision, solver: Any
+                      ) -> tuple[float | None, Decision | None]:
+        """E11 minimised over mappings and residency alone (energy does not depend on
+        time: the assignment model of :meth:`SatModel.build_assignment` with E11's
+        variable), hinted with ``dec``: its proven bound (J; the coefficients are
+        floored, so a bound of the true energy) and its mapping, ordered by earliest
+        start."""
+        model = base.fresh()
+        model.build_assignment()
+        model._build_energy()
+        energy, scale = model.energy_expr()
+        model.model.minimize(energy)
+        _hint_mapping(model, dec)
+        status = solver.solve(model.model)
+        if status not in (OPTIMAL, FEASIBLE):
+            return None, None
+        return solver.best_objective_bound / scale, _mapping(base, model, dec, solver)
 
     @staticmethod
     def neighbourhood(kind: str, base: SatModel, dec: Decision,
@@ -536,6 +578,35 @@ class LnsSolver(ExactSolver):
         if kind == "random":
             return {int(v) for v in rng.choice(n, size=size, replace=False)}
         return nearest(float(rng.uniform(0.0, span)))
+
+
+def _hint_mapping(model: SatModel, dec: Decision) -> None:
+    """Hint ``model``'s assignment and residency literals with ``dec``'s."""
+    x, r = dec.x.tolist(), dec.r.tolist()
+    for (v, a), xv in model.x.items():
+        model.model.add_hint(xv, x[v] == a)
+    for (v, a), rv in model.rx.items():
+        model.model.add_hint(rv, x[v] == a and bool(r[v]))
+
+
+def _mapping(base: SatModel, model: SatModel, dec: Decision, solver: Any) -> Decision:
+    """The mapping and residency of ``model``'s solution (E9 repaired by
+    :meth:`SatModel.fit_memory`), each accelerator's layers ordered by the earliest
+    start the data edges allow them."""
+    new_x = np.array(dec.x, copy=True)
+    for (v, a), xv in model.x.items():
+        if solver.boolean_value(xv):
+            new_x[v] = a
+    new_r = np.array(model.fit_memory(new_x.tolist(), [
+        bool((v, int(new_x[v])) in model.rx and solver.boolean_value(model.rx[v, int(
+            new_x[v])])) for v in range(base.n)]), dtype=bool)
+    loose = Decision(new_x, new_r, [[] for _ in range(base.m)])
+    _, start, _ = base.tick_times(loose)  # no accelerator order: data edges only
+    topo = {v: i for i, v in enumerate(base.inst.workload.topo)}
+    orders: list[list[int]] = [[] for _ in range(base.m)]
+    for v in sorted(range(base.n), key=lambda v: (start[v], topo[v])):
+        orders[int(new_x[v])].append(v)
+    return Decision(new_x, new_r, orders)
 
 
 def _critical_path(base: SatModel, dec: Decision,
