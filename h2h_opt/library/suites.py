@@ -15,6 +15,9 @@
 * ``scale``: 100 to 10 000 layers on 8 accelerators, generated on demand; the sizes are
   parameters (``--param sizes=[100,1000]`` or ``--param layers=1000``; also ``accs``,
   ``models``);
+* ``pareto``: latency-energy fronts: random layered instances of 10-30 layers on 2-3
+  accelerators of independent speed and power (``--param count=12``), and two DNN
+  workloads of 23 and 26 layers on the four-dataflow system with per-access energies;
 * ``xrbench``: XRBench's usage scenarios on its systems (bundled in
   ``library/data/xrbench``; :mod:`h2h_opt.io.xrbench`): by default the six scenarios on
   the six dual and two quad systems, each with its heterogeneous dataflow file (``WS_OS``,
@@ -38,7 +41,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..model import Instance
+from ..model import Instance, Options, Workload
 from ..schedule import Schedule
 from ..timing import asap
 from .generate import MAX_CCR, MAX_HETEROGENEITY, random_layered
@@ -174,10 +177,30 @@ def _scale(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
         yield random_layered(n, accs, num_models=models, seed=seed)
 
 
+def _pareto_dnn(name: str) -> Workload:
+    """The two DNN workloads of the ``pareto`` suite (real layer shapes, 23 and 26
+    layers): ``gesture_text``, a hand-gesture ResNet-18 up to its second stage on a
+    112x112 depth crop beside a transformer encoder block (64 tokens, width 256, 4
+    heads); ``two_resnets``, ResNet-18 up to stage 2 on a 64x64 RGB crop beside one up to
+    stage 1 on a 112x112 depth crop."""
+    from .backbones import Net, resnet18, transformer_block
+
+    net = Net()
+    if name == "gesture_text":
+        resnet18(net, "gesture", "hand_", in_ch=1, size=112, stages=2)
+        transformer_block(net, "text", "tx_", tokens=64, d=256, heads=4, ffn=1024)
+    else:
+        resnet18(net, "rgb", "rgb_", in_ch=3, size=64, stages=2)
+        resnet18(net, "depth", "depth_", in_ch=1, size=112, stages=1)
+    return Workload(tuple(net.layers), tuple(net.edges))
+
+
 def _pareto(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
-    """Latency-energy trade-offs for exact fronts: random layered instances of 10-30
-    layers on 2-3 accelerators whose speeds and powers are drawn independently (a fast
-    accelerator may be the power-hungry one), host comm, ``same_accelerator``."""
+    """Latency-energy trade-offs for exact fronts: ``count`` random layered instances
+    of 10-30 layers on 2-3 accelerators whose speeds and powers are drawn independently
+    (a fast accelerator may be the power-hungry one), host comm, ``same_accelerator``;
+    then two DNN workloads (:func:`_pareto_dnn`) on the four-dataflow system at 0.125
+    and 1.25 GB/s with the dataflow model's per-access energies (``energy="access"``)."""
     _known("pareto", params, ("count",))
     count = _int("pareto", "count", params.get("count", 12), 1, MAX_COUNT)
     sizes = (10, 14, 18, 22, 26, 30)
@@ -185,6 +208,14 @@ def _pareto(seed: int, params: dict[str, Any]) -> Iterator[Instance]:
         inst = random_layered(sizes[i % len(sizes)], 2 + i % 2, num_models=1 + i % 2,
                               heterogeneity=1.0, seed=seed + i, locality="same_accelerator")
         yield inst
+    from .zoo import system_preset
+
+    for name in ("gesture_text", "two_resnets"):
+        for bw in (0.125, 1.25):
+            yield Instance(f"{name}-hetero4-{bw:g}GBps-access", _pareto_dnn(name),
+                           system_preset("hetero4", bw, energy="access"),
+                           Options(comm="host", locality="same_accelerator",
+                                   element_bytes=1))
 
 
 #: Where the bundled XRBench files are (see its ``SOURCE.md``).
@@ -261,8 +292,9 @@ SUITES: dict[str, Suite] = {
                    " --param count"),
     "random": Suite(_random, "random layered DAGs; --param layers/accs/models/width/"
                     "edge_density/ccr/heterogeneity/comm/count"),
-    "pareto": Suite(_pareto, "random layered, 10-30 layers, 2-3 accelerators of independent"
-                    " speed and power (latency-energy fronts); --param count"),
+    "pareto": Suite(_pareto, "latency-energy fronts: random layered, 10-30 layers, 2-3"
+                    " accelerators of independent speed and power (--param count), and two"
+                    " DNN workloads on hetero4 with per-access energies"),
     "xrbench": Suite(_xrbench, "XRBench's six XR usage scenarios (109-934 layers) on its"
                      " dual and quad systems with heterogeneous dataflows; --param"
                      " scenarios=[...] systems=[...] dataflows=hetero|all"),

@@ -114,14 +114,19 @@ def test_cli_writes_the_front_its_schedules_and_the_plot(tmp_path, capsys):
 
 
 def test_pareto_suite_has_conflicting_energy_and_regenerates(tmp_path):
-    """12 instances of 10-30 layers on 2-3 accelerators whose powers differ; the
-    committed set regenerates byte for byte."""
+    """12 random instances of 10-30 layers on 2-3 accelerators whose powers differ, and
+    4 DNN ones on four dataflows with per-access energies; the committed set
+    regenerates byte for byte."""
     from h2h_opt.library.suites import suite_instances, write_suite
 
     insts = suite_instances("pareto")
-    assert len(insts) == 12
-    assert all(10 <= i.num_layers <= 30 and i.num_accs in (2, 3) for i in insts)
-    assert all(len({a.power_w for a in i.system.accelerators}) == i.num_accs for i in insts)
+    assert len(insts) == 16
+    assert all(10 <= i.num_layers <= 30 for i in insts)
+    rand, dnn = insts[:12], insts[12:]
+    assert all(i.num_accs in (2, 3) for i in rand)
+    assert all(len({a.power_w for a in i.system.accelerators}) == i.num_accs for i in rand)
+    assert all(i.num_accs == 4 and all(a.cost_model.get("e_dram_pj") for a in
+                                       i.system.accelerators) for i in dnn)
     paths = write_suite("pareto", tmp_path)
     committed = ROOT / "instances" / "pareto"
     for p in paths:
