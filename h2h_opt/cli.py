@@ -577,7 +577,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         read_instance(f)
     spec = BenchSpec(tuple(files), _solver_list(args.solvers), args.time_limit, args.seed,
                      args.jobs, args.executor, args.address,
-                     connect_timeout_s=args.connect_timeout)
+                     connect_timeout_s=args.connect_timeout,
+                     pareto_points=args.points if args.pareto else None)
     stopped: list[int] = []
 
     def on_term(signum: int, frame: Any) -> None:  # SIGTERM: stop as Ctrl-C does
@@ -608,6 +609,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
     failed = sum(r.get("status") == "error" for r in rows)
+    if args.pareto:
+        return _pareto_totals(args, rows, failed)
     totals = solver_totals(summarise(rows))
     lines = [f"{len(rows)} pairs in {args.output}/results.jsonl ({failed} errors)",
              f"{'solver':<10} {'feasible':>9} {'proven':>7} {'best':>5} {'mean ratio':>11}"
@@ -620,6 +623,23 @@ def cmd_bench(args: argparse.Namespace) -> int:
         lines.append(f"{s:<10} {t['feasible']:>4}/{t['instances']:<4} {t['proven']:>7}"
                      f" {t['best']:>5} {ratio:>11} {pct(t['mean_gap_to_bound']):>13}"
                      f" {pct(t['mean_gap_to_optimum']):>15}")
+    _emit(args, {"output": str(args.output), "pairs": len(rows), "errors": failed,
+                 "solvers": totals}, "\n".join(lines))
+    return EXIT_OK
+
+
+def _pareto_totals(args: argparse.Namespace, rows: list[dict[str, Any]], failed: int) -> int:
+    from .experiments.pareto import front_summary, solver_front_totals
+
+    totals = solver_front_totals(front_summary(rows))
+    lines = [f"{len(rows)} fronts in {args.output}/results.jsonl ({failed} errors)",
+             f"{'solver':<10} {'fronts':>7} {'complete':>9} {'points':>7}"
+             f" {'hypervolume ratio':>18} {'dominated by exact':>19}"]
+    for s, t in totals.items():
+        ratio = "-" if t["mean_ratio"] is None else f"{t['mean_ratio']:.4f}"
+        dom = "-" if t["compared"] == 0 else f"{t['dominated']}/{t['compared']}"
+        lines.append(f"{s:<10} {t['fronts']:>7} {t['complete']:>9} {t['mean_points']:>7.1f}"
+                     f" {ratio:>18} {dom:>19}")
     _emit(args, {"output": str(args.output), "pairs": len(rows), "errors": failed,
                  "solvers": totals}, "\n".join(lines))
     return EXIT_OK
@@ -937,8 +957,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--solvers", default="baseline,h2h,heft",
                     help="comma-separated (default baseline,h2h,heft)")
     sp.add_argument("--time-limit", type=_positive_float, default=60.0,
-                    help="per exact solve, s")
+                    help="per exact solve (with --pareto: per front), s")
     sp.add_argument("--seed", type=_seed, default=0)
+    sp.add_argument("--pareto", action="store_true", help="a latency-energy front per pair"
+                    " (as h2h pareto) instead of one solve; h2h report then draws the"
+                    " fronts of every instance")
+    sp.add_argument("--points", type=_at_least_1, default=100, help="with --pareto: most"
+                    " points per front (default 100)")
     sp.add_argument("--jobs", type=_at_least_1, default=1, help="pairs at a time (exact solvers"
                     " use several threads each: on 2 cores keep 1)")
     sp.add_argument("--executor", choices=["local", "dask"], default="local")

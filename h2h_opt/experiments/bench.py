@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import multiprocessing as mp
 import multiprocessing.connection
 import os
@@ -58,7 +59,10 @@ __all__ = ["BenchError", "BenchSpec", "CorruptResults", "RunBusy", "RunMismatch"
 RESULTS = "results.jsonl"
 LOCK = ".lock"
 #: the parameters that shape a row: a run folder holds rows of one value of each
-ROW_PARAMS = ("time_limit_s", "seed")
+ROW_PARAMS = ("time_limit_s", "seed", "mode", "points")
+#: what a row (or ``run.json``) without one of them was made with: runs from before
+#: ``bench --pareto`` solved each pair once
+ROW_DEFAULTS: dict[str, Any] = {"mode": "solve", "points": None}
 
 
 class BenchError(Exception):
@@ -90,6 +94,11 @@ class BenchSpec:
     address: str | None = None
     save_schedules: bool = True
     connect_timeout_s: float = 10.0     # to reach a Dask scheduler at ``address``
+    pareto_points: int | None = None    # a latency-energy front per pair, this many points
+
+    @property
+    def mode(self) -> str:
+        return "pareto" if self.pareto_points else "solve"
 
 
 def pair_key(instance: str, solver: str) -> str:
@@ -127,12 +136,17 @@ def expand_instances(items: Iterable[str]) -> list[str]:
 
 
 def run_pair(instance_path: str, solver: str, time_limit_s: float, seed: int,
-             schedule_dir: str | None = None) -> dict[str, Any]:
+             schedule_dir: str | None = None, pareto_points: int | None = None
+             ) -> dict[str, Any]:
     """Solve one pair and check it with the evaluator; any exception becomes an error
-    row.  Runs in a worker process."""
+    row.  With ``pareto_points``, the pair's latency-energy front instead
+    (:func:`~h2h_opt.experiments.pareto.pareto_front`, the time limit for the whole
+    front).  Runs in a worker process."""
     t0 = time.perf_counter()
     row: dict[str, Any] = {"instance_file": instance_path, "solver": solver,
                            "time_limit_s": time_limit_s, "seed": seed}
+    if pareto_points:
+        row.update(mode="pareto", points=pareto_points)
     try:
         from ..io import read_instance, write_schedule
         from ..solvers import SolveParams, solve
@@ -141,6 +155,11 @@ def run_pair(instance_path: str, solver: str, time_limit_s: float, seed: int,
         inst = read_instance(instance_path)
         row.update(instance=inst.name, objective=inst.options.objective,
                    layers=inst.num_layers, accelerators=inst.num_accs)
+        if pareto_points:
+            row.update(_front_row(inst, solver, time_limit_s, seed, schedule_dir,
+                                  pareto_points))
+            row["wall_s"] = time.perf_counter() - t0
+            return row
         res = solve(inst, solver, SolveParams(time_limit_s=time_limit_s, seed=seed))
         row.update(result_row(inst, res))
         if res.schedule is not None and schedule_dir:
@@ -151,6 +170,32 @@ def run_pair(instance_path: str, solver: str, time_limit_s: float, seed: int,
         row.update(status="error", error=f"{type(exc).__name__}: {exc}")
     row["wall_s"] = time.perf_counter() - t0
     return row
+
+
+def _front_row(inst: Any, solver: str, time_limit_s: float, seed: int,
+               schedule_dir: str | None, points: int) -> dict[str, Any]:
+    """A pair's front as row fields; every point's schedule written to
+    ``schedule_dir`` (``NAME.SOLVER.pointK.schedule.json``)."""
+    from ..evaluate import evaluate
+    from ..io import write_schedule
+    from .pareto import pareto_front
+
+    front = pareto_front(inst, solver, points=points, time_limit_s=time_limit_s, seed=seed)
+    doc = front.to_dict()
+    for k, (p, d) in enumerate(zip(front.points, doc["points"], strict=True), start=1):
+        if p.schedule is None:
+            continue
+        ev = evaluate(inst, p.schedule)  # the point's figures are the evaluator's
+        d["feasible"] = ev.feasible and math.isclose(ev.latency, p.latency, rel_tol=1e-9) \
+            and math.isclose(ev.energy, p.energy, rel_tol=1e-9)
+        if schedule_dir:
+            path = Path(schedule_dir) / f"{inst.name}.{solver}.point{k}.schedule.json"
+            write_schedule(p.schedule, path)
+            d["schedule"] = str(path)
+    return {"status": "feasible" if front.points else "none",
+            "feasible": all(d.get("feasible", False) for d in doc["points"]),
+            "front": doc["points"], "complete": front.complete, "steps": front.steps,
+            "stopped": front.stopped, "time_s": front.time_s}
 
 
 def _parse_row(line: bytes) -> dict[str, Any] | None:
@@ -200,7 +245,8 @@ def _run_info(spec: BenchSpec) -> dict[str, Any]:
     from ..result import versions
 
     return {"instances": list(spec.instances), "solvers": list(spec.solvers),
-            "time_limit_s": spec.time_limit_s, "seed": spec.seed, "jobs": spec.jobs,
+            "time_limit_s": spec.time_limit_s, "seed": spec.seed, "mode": spec.mode,
+            "points": spec.pareto_points, "jobs": spec.jobs,
             "executor": spec.executor, "address": spec.address, "versions": versions(),
             "git": _git_hash(), "machine": {"platform": platform.platform(),
                                             "cpus": os.cpu_count(),
@@ -341,11 +387,16 @@ def _param_diffs(spec: BenchSpec, info: dict[str, Any] | None, rows: list[dict[s
     """What differs between the folder (``run.json`` and its rows) and this run, one
     phrase each: a row-shaping parameter, or an instance file (``digests``: SHA-256 by
     resolved path) whose content changed since its rows were made."""
-    want = {"time_limit_s": spec.time_limit_s, "seed": spec.seed}
+    want = {"time_limit_s": spec.time_limit_s, "seed": spec.seed, "mode": spec.mode,
+            "points": spec.pareto_points}
     out = []
     for key in ROW_PARAMS:
-        had = [info[key]] if info and key in info else []
-        had += [r[key] for r in rows if key in r]
+        if key in ROW_DEFAULTS:  # absent: what runs made before it existed
+            had = [info.get(key, ROW_DEFAULTS[key])] if info else []
+            had += [r.get(key, ROW_DEFAULTS[key]) for r in rows]
+        else:
+            had = [info[key]] if info and key in info else []
+            had += [r[key] for r in rows if key in r]
         other = sorted({repr(v) for v in had if v != want[key]})
         if other:
             out.append(f"{key} {'/'.join(other)} there, {want[key]!r} here")
@@ -523,7 +574,8 @@ def _run_locked(spec: BenchSpec, instances: list[str], run_dir: Path, progress: 
                 on_row(row)
             bar.update(row)
 
-        args = [(i, s, spec.time_limit_s, spec.seed, sched_dir) for i, s in todo]
+        args = [(i, s, spec.time_limit_s, spec.seed, sched_dir, spec.pareto_points)
+                for i, s in todo]
         try:
             bar.update()
             if client is not None:
@@ -534,6 +586,16 @@ def _run_locked(spec: BenchSpec, instances: list[str], run_dir: Path, progress: 
             out.close()
             bar.finish()
     return rows
+
+
+def _error_row(args: tuple, error: str) -> dict[str, Any]:
+    """The row of a pair whose worker gave none (``args`` as :func:`run_pair` takes
+    them)."""
+    row = {"instance_file": args[0], "solver": args[1], "time_limit_s": args[2],
+           "seed": args[3], "status": "error", "error": error}
+    if len(args) > 5 and args[5]:
+        row.update(mode="pareto", points=args[5])
+    return row
 
 
 def _run_local(spec: BenchSpec, args: list[tuple], record: Callable[[dict[str, Any]], None],
@@ -565,9 +627,7 @@ def _run_local(spec: BenchSpec, args: list[tuple], record: Callable[[dict[str, A
                     row: dict[str, Any] = conn.recv()
                 except (EOFError, OSError):
                     proc.join(5)
-                    row = {"instance_file": a[0], "solver": a[1], "time_limit_s": a[2],
-                           "seed": a[3], "status": "error",
-                           "error": f"worker died (exit code {proc.exitcode})"}
+                    row = _error_row(a, f"worker died (exit code {proc.exitcode})")
                 proc.join(5)
                 record(row)
             now = time.perf_counter()
@@ -576,9 +636,7 @@ def _run_local(spec: BenchSpec, args: list[tuple], record: Callable[[dict[str, A
                     proc.kill()
                     proc.join(5)
                     running.pop(conn)
-                    record({"instance_file": a[0], "solver": a[1], "time_limit_s": a[2],
-                            "seed": a[3], "status": "error",
-                            "error": f"no result after {grace:.0f} s; killed"})
+                    record(_error_row(a, f"no result after {grace:.0f} s; killed"))
     finally:  # interrupted: stop the children, keep what is written
         for proc, _, _ in running.values():
             proc.kill()
@@ -597,7 +655,5 @@ def _run_dask(client: Any, spec: BenchSpec, args: list[tuple],
         try:
             row = fut.result()
         except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker
-            row = {"instance_file": a[0], "solver": a[1], "time_limit_s": a[2],
-                   "seed": a[3], "status": "error",
-                   "error": f"{type(exc).__name__}: {exc}"}
+            row = _error_row(a, f"{type(exc).__name__}: {exc}")
         record(row)

@@ -34,7 +34,8 @@ from ..model import Instance
 from ..result import SolveResult, Termination
 from ..schedule import Schedule
 
-__all__ = ["Front", "Point", "dominates", "hypervolume", "non_dominated", "pareto_front"]
+__all__ = ["Front", "Point", "dominates", "front_summary", "hypervolume", "non_dominated",
+           "pareto_front", "reference_point", "solver_front_totals"]
 
 #: How far below the previous point's energy the next cap lies: relative (well above the
 #: MILP's feasibility tolerance, 1e-9 absolute), plus an absolute floor (J).
@@ -266,3 +267,80 @@ def _anytime_front(inst: Instance, solver: str, points: int,
             cap = p.energy * (1 - EPS_REL) - EPS_ABS
     front = non_dominated(found)[:points]
     return Front(inst.name, solver, front, False, steps, time.perf_counter() - t0, stopped)
+
+
+def reference_point(fronts: Sequence[Sequence[tuple[float, float]]]) -> tuple[float, float]:
+    """The hypervolume reference of fronts compared with each other: 1.1 x the largest
+    latency and the largest energy of any of their points ((1, 1) if there are none)."""
+    pts = [p for f in fronts for p in f]
+    if not pts:
+        return (1.0, 1.0)
+    return (1.1 * max(p[0] for p in pts), 1.1 * max(p[1] for p in pts))
+
+
+def _weakly_dominated(pts: Sequence[tuple[float, float]],
+                      by: Sequence[tuple[float, float]]) -> bool:
+    return all(any(q[0] <= p[0] * (1 + 1e-9) and q[1] <= p[1] * (1 + 1e-9) + EPS_ABS
+                   for q in by) for p in pts)
+
+
+def front_summary(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per instance, the fronts of a ``bench --pareto`` run compared: the reference point
+    (:func:`reference_point` over all solvers' fronts), the hypervolume of the
+    non-dominated union of every front (the best front known; the exact one when a
+    complete exact front is among them), and per solver its points, completeness,
+    hypervolume, ratio to the union's, and whether a complete front of another solver
+    weakly dominates it."""
+    by_inst: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        if r.get("mode") != "pareto":
+            continue
+        name = str(r.get("instance", r["instance_file"]))
+        pts = [(float(p["latency_s"]), float(p["energy_j"])) for p in r.get("front") or []]
+        by_inst.setdefault(name, {})[r["solver"]] = {
+            "points": sorted(pts), "complete": bool(r.get("complete")),
+            "status": r.get("status"), "time_s": r.get("time_s"), "steps": r.get("steps"),
+            "layers": r.get("layers"), "error": r.get("error")}
+    out: dict[str, dict[str, Any]] = {}
+    for name, fronts in by_inst.items():
+        ref = reference_point([f["points"] for f in fronts.values()])
+        union = [(p.latency, p.energy) for p in non_dominated(
+            [Point(lat, en, "", None, None, None) for f in fronts.values()
+             for lat, en in f["points"]])]
+        best = hypervolume(union, ref)
+        complete = [s for s, f in fronts.items() if f["complete"]]
+        for s, f in fronts.items():
+            f["hypervolume"] = hypervolume(f["points"], ref)
+            f["ratio"] = f["hypervolume"] / best if best > 0 else None
+            others = [o for o in complete if o != s]
+            f["dominated_by_exact"] = (_weakly_dominated(f["points"], fronts[others[0]][
+                "points"]) if others and f["points"] else None)
+        layers = next((f["layers"] for f in fronts.values() if f["layers"]), None)
+        out[name] = {"reference": ref, "union": union, "union_hypervolume": best,
+                     "layers": layers, "solvers": fronts}
+    return out
+
+
+def solver_front_totals(summary: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per solver over the instances of :func:`front_summary`: fronts with a point,
+    complete fronts, mean points, mean hypervolume ratio to the best front known, and on
+    how many of the instances with another solver's complete front it is weakly
+    dominated by that front."""
+    acc: dict[str, dict[str, Any]] = {}
+    for entry in summary.values():
+        for s, f in entry["solvers"].items():
+            t = acc.setdefault(s, {"fronts": 0, "complete": 0, "points": [], "ratios": [],
+                                   "dominated": 0, "compared": 0})
+            t["fronts"] += bool(f["points"])
+            t["complete"] += f["complete"]
+            t["points"].append(len(f["points"]))
+            if f["ratio"] is not None:
+                t["ratios"].append(f["ratio"])
+            if f["dominated_by_exact"] is not None:
+                t["compared"] += 1
+                t["dominated"] += f["dominated_by_exact"]
+    return {s: {"fronts": t["fronts"], "complete": t["complete"],
+                "mean_points": sum(t["points"]) / len(t["points"]) if t["points"] else 0.0,
+                "mean_ratio": sum(t["ratios"]) / len(t["ratios"]) if t["ratios"] else None,
+                "dominated": t["dominated"], "compared": t["compared"]}
+            for s, t in acc.items()}

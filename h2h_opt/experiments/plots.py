@@ -127,12 +127,16 @@ def front_plot(fronts: dict[str, list[tuple[float, float]]], title: str,
 
     check_figure_path(path)
     fig, ax = plt.subplots(figsize=(6, 4))
-    for name, pts in fronts.items():
+    markers = "os^Dv<>"
+    for k, (name, pts) in enumerate(fronts.items()):
         pts = sorted(pts)
         if not pts:
             continue
-        ax.step([p[0] for p in pts], [p[1] for p in pts], where="post", alpha=0.6)
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], "o", label=f"{name} ({len(pts)})")
+        (line,) = ax.step([p[0] for p in pts], [p[1] for p in pts], where="post", alpha=0.6)
+        # hollow markers, smaller for each later front: points shared by fronts stay visible
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], markers[k % len(markers)],
+                color=line.get_color(), mfc="none", ms=max(3.0, 9.0 - 1.5 * k),
+                label=f"{name} ({len(pts)})")
     ax.set_xlabel("latency [s]")
     ax.set_ylabel("energy [J]")
     ax.set_title(title, fontsize=9)

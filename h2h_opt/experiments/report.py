@@ -9,6 +9,11 @@
 * ``proven_vs_limit.png`` — share of instances an exact solver proved optimal within a
   time limit, against that limit (read off the solve times of one run);
 * ``gantt.png`` — the schedule of one (instance, solver) pair.
+
+A run of ``bench --pareto`` gets a report of its fronts instead: per solver the complete
+fronts, mean points and hypervolume ratio to the best front known (the non-dominated
+union of all fronts of the instance), and per instance one figure with every solver's
+front (``front-INSTANCE.png``).
 """
 
 from __future__ import annotations
@@ -219,9 +224,11 @@ def write_report(run_dir: str | Path, out_dir: str | Path, gantt: str | None = N
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot create the report folder"
                           f" ({exc.strerror or exc})") from None
-    summary = summarise(_with_objectives(rows))
     info_path = run_dir / "run.json"
     info = json.loads(info_path.read_text()) if info_path.exists() else {}
+    if any(r.get("mode") == "pareto" for r in rows):
+        return _front_report(rows, info, out_dir)
+    summary = summarise(_with_objectives(rows))
     written = _write_plots(summary, rows, out_dir)
     # the Gantt chart of one pair
     pick = None
@@ -317,3 +324,63 @@ def _markdown(summary: Summary, rows: list[dict[str, Any]], info: dict[str, Any]
         lines.append("")
     lines += [f"![{Path(f).stem}]({Path(f).name})" for f in written if f.endswith(".png")]
     return lines
+
+
+def _front_report(rows: list[dict[str, Any]], info: dict[str, Any], out_dir: Path
+                  ) -> list[str]:
+    """The report of a ``bench --pareto`` run (module notes)."""
+    from .pareto import front_summary, solver_front_totals
+    from .plots import front_plot
+
+    summary = front_summary(rows)
+    totals = solver_front_totals(summary)
+    solvers = list(totals)
+    written = [str(out_dir / "report.md")]
+    figures = []
+    for name, entry in summary.items():
+        fronts = {s: f["points"] for s, f in entry["solvers"].items() if f["points"]}
+        if fronts:
+            path = out_dir / f"front-{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.png"
+            front_plot(fronts, name, path)
+            figures.append(str(path))
+    lines = ["# Front report", "",
+             f"{len(summary)} instances, solvers {', '.join(solvers)}; at most"
+             f" {info.get('points', '?')} points and {info.get('time_limit_s', '?')} s per"
+             f" front, seed {info.get('seed', '?')}, git {str(info.get('git'))[:10]};"
+             f" {sum(r.get('status') == 'error' for r in rows)} errors; every point's"
+             f" schedule checked by the evaluator"
+             f" ({sum(r.get('feasible') is False for r in rows)} fronts with a point that"
+             " is not).", "",
+             "Hypervolume against 1.1 × the largest latency and energy of any front of the"
+             " instance; the ratio is to the hypervolume of the non-dominated union of all"
+             " fronts of the instance (the exact front, where one is complete).", "",
+             "## Headline", ""]
+    for s, t in totals.items():
+        ratio = "-" if t["mean_ratio"] is None else f"{t['mean_ratio']:.4f}"
+        text = (f"* `{s}`: {t['fronts']} fronts, {t['complete']} complete, mean"
+                f" {t['mean_points']:.1f} points, mean hypervolume ratio {ratio}")
+        if t["compared"]:
+            text += (f"; weakly dominated by another solver's complete front on"
+                     f" {t['dominated']}/{t['compared']}")
+        lines.append(text)
+    lines += ["", "## Every instance (points / complete / hypervolume ratio)", "",
+              "| instance | layers | " + " | ".join(solvers) + " | union points |",
+              "|---|---|" + "---|" * (len(solvers) + 1)]
+    for name, entry in summary.items():
+        cells = []
+        for s in solvers:
+            f = entry["solvers"].get(s)
+            if f is None:
+                cells.append("")
+            elif f["error"]:
+                cells.append("error")
+            else:
+                ratio = "-" if f["ratio"] is None else f"{f['ratio']:.4f}"
+                cells.append(f"{len(f['points'])} / {'yes' if f['complete'] else 'no'} /"
+                             f" {ratio}")
+        lines.append(f"| {name} | {entry['layers'] or ''} | " + " | ".join(cells)
+                     + f" | {len(entry['union'])} |")
+    lines.append("")
+    lines += [f"![{Path(f).stem}]({Path(f).name})" for f in figures]
+    write_markdown(lines, out_dir / "report.md")
+    return written + figures

@@ -152,3 +152,42 @@ def test_anytime_front_steps_caps_between_its_two_ends():
         assert any(q.latency <= p.latency * (1 + 1e-9) and q.energy <= p.energy * (1 + 1e-9)
                    for q in exact.points)
     assert not any(dominates(a, b) for a in f.points for b in f.points)
+
+
+def test_bench_pareto_runs_fronts_resumably_and_report_draws_them(tmp_path, capsys):
+    """bench --pareto: one front per pair, every point's schedule written and evaluated;
+    a solve-mode bench on the same folder refuses; the report compares the fronts by
+    hypervolume and draws one figure per instance."""
+    from h2h_opt.experiments.bench import load_results
+    from h2h_opt.io import write_instance
+
+    write_instance(three_way(), tmp_path / "three.json")
+    run = tmp_path / "run"
+    cmd = ["bench", str(tmp_path / "three.json"), "--pareto", "--solvers", "cpsat,h2h_plus",
+           "--time-limit", "60", "-o", str(run), "--json"]
+    assert main(cmd) == 0
+    totals = json.loads(capsys.readouterr().out)["solvers"]
+    assert totals["cpsat"]["complete"] == 1 and totals["cpsat"]["mean_points"] == 3
+    assert totals["h2h_plus"]["dominated"] == totals["h2h_plus"]["compared"] == 1
+    rows = {r["solver"]: r for r in load_results(run)}
+    assert rows["cpsat"]["complete"] and rows["cpsat"]["mode"] == "pareto"
+    assert [x for p in rows["cpsat"]["front"] for x in (p["latency_s"], p["energy_j"])] \
+        == pytest.approx([1.0, 4.0, 2.0, 2.0, 3.0, 1.0])
+    for p in rows["cpsat"]["front"]:
+        assert p["feasible"]
+        assert main(["evaluate", str(tmp_path / "three.json"), p["schedule"]]) == 0
+    capsys.readouterr()
+    assert main(cmd) == 0  # resumed: nothing left to do
+    assert len(load_results(run)) == 2
+    capsys.readouterr()
+    assert main(["bench", str(tmp_path / "three.json"), "--solvers", "h2h", "--time-limit",
+                 "60", "-o", str(run)]) == 2  # a one-solve bench into a front run
+    assert "mode" in capsys.readouterr().err
+    assert main(["report", str(run), "-o", str(tmp_path / "rep")]) == 0
+    text = (tmp_path / "rep" / "report.md").read_text()
+    assert (tmp_path / "rep" / "front-tiny.png").stat().st_size > 0
+    # reference (3.3 s, 4.4 J): the exact front's hypervolume 0.92 + 2.6 + 0.3, and
+    # h2h_plus's one point (1 s, 4 J) 0.92 of it
+    h2h = rows["h2h_plus"]["front"]
+    assert [x for p in h2h for x in (p["latency_s"], p["energy_j"])] == pytest.approx([1, 4])
+    assert f"1 / no / {0.92 / 3.82:.4f}" in text and "3 / yes / 1.0000" in text
