@@ -982,7 +982,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("instance")
     sp.add_argument("--solver", default="cpsat", choices=list(SOLVERS),
                     help="default cpsat; cpsat and milp step an energy cap (complete,"
-                    " proven fronts), the others solve each objective once")
+                    " proven fronts), lns steps one from both ends of the front (never"
+                    " complete), the heuristics solve each objective once")
     sp.add_argument("--points", type=_at_least_1, default=100, help="most points (default 100)")
     sp.add_argument("--time-limit", type=_positive_float, default=600.0,
                     help="seconds for the whole front (default 600)")
