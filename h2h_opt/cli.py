@@ -699,11 +699,16 @@ def cmd_pareto(args: argparse.Namespace) -> int:
 
         check_figure_path(args.plot)
 
+    def status(p: Any) -> str:
+        text = p.status + (", energy proven" if p.energy_proven else "")
+        if p.status != "optimal" and p.gap is not None:
+            text += f", gap {100 * p.gap:.1f} %"
+        return text
+
     def show(p: Any, step: int) -> None:
         if not args.json and not args.quiet:
             print(f"  step {step}: latency {p.latency:.6g} s  energy {p.energy:.6g} J"
-                  f"  {p.status}" + (" (energy proven)" if p.energy_proven else ""),
-                  file=sys.stderr, flush=True)
+                  f"  {status(p)}", file=sys.stderr, flush=True)
 
     front = pareto_front(inst, args.solver, points=args.points, time_limit_s=args.time_limit,
                          seed=args.seed, progress=show)
@@ -731,8 +736,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
              f" {front.steps} step(s), {front.time_s:.1f} s)",
              f"{'latency [s]':>12} {'energy [J]':>12}  status"]
     for p in front.points:
-        lines.append(f"{p.latency:12.6g} {p.energy:12.6g}  {p.status}"
-                     + (", energy proven" if p.energy_proven else ""))
+        lines.append(f"{p.latency:12.6g} {p.energy:12.6g}  {status(p)}")
     lines.append(f"hypervolume {doc['hypervolume']:.6g} s·J against ({ref[0]:.6g} s,"
                  f" {ref[1]:.6g} J)")
     _emit(args, doc, "\n".join(lines))

@@ -63,9 +63,17 @@ class Point:
     def proven(self) -> bool:
         return self.status == "optimal" and bool(self.energy_proven)
 
+    @property
+    def gap(self) -> float | None:
+        """``(latency - bound) / latency``: how far the latency may be from the least
+        under the point's cap (None without a bound)."""
+        if self.bound is None or not self.latency > 0:
+            return None
+        return max(0.0, (self.latency - self.bound) / self.latency)
+
     def to_dict(self) -> dict[str, Any]:
         return {"latency_s": self.latency, "energy_j": self.energy, "status": self.status,
-                "energy_proven": self.energy_proven, "bound_s": self.bound,
+                "energy_proven": self.energy_proven, "bound_s": self.bound, "gap": self.gap,
                 "energy_cap_j": self.cap}
 
 

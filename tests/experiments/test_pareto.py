@@ -191,3 +191,9 @@ def test_bench_pareto_runs_fronts_resumably_and_report_draws_them(tmp_path, caps
     h2h = rows["h2h_plus"]["front"]
     assert [x for p in h2h for x in (p["latency_s"], p["energy_j"])] == pytest.approx([1, 4])
     assert f"1 / no / {0.92 / 3.82:.4f}" in text and "3 / yes / 1.0000" in text
+
+
+def test_a_point_states_its_gap_to_its_bound():
+    p = Point(2.0, 1.0, "feasible", None, 1.5, None)
+    assert p.gap == pytest.approx(0.25) and p.to_dict()["gap"] == pytest.approx(0.25)
+    assert Point(2.0, 1.0, "feasible", None, None, None).gap is None
