@@ -346,8 +346,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if res.has_solution:
         return EXIT_OK
     not_written = f"; not written: {', '.join(skipped)}" if skipped else ""
+    why = res.info.get("energy_cap_infeasible") or res.info.get("energy_cap_missed")
     note(f"error: {res.solver} found no schedule (status {res.status.value},"
-         f" {res.termination.value}){not_written}")
+         f" {res.termination.value}{': ' + why if why else ''}){not_written}")
     return EXIT_INVALID
 
 
@@ -570,6 +571,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .experiments.bench import BenchError, BenchSpec, expand_instances, run_bench
     from .experiments.summary import solver_totals, summarise
 
+    if args.points is not None and not args.pareto:
+        raise UsageError("--points is the most points of a front: it needs --pareto")
     files = expand_instances(args.set)
     if not files:
         raise UsageError("no instance files in " + ", ".join(args.set))
@@ -578,7 +581,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     spec = BenchSpec(tuple(files), _solver_list(args.solvers), args.time_limit, args.seed,
                      args.jobs, args.executor, args.address,
                      connect_timeout_s=args.connect_timeout,
-                     pareto_points=args.points if args.pareto else None)
+                     pareto_points=(args.points or 100) if args.pareto else None)
     stopped: list[int] = []
 
     def on_term(signum: int, frame: Any) -> None:  # SIGTERM: stop as Ctrl-C does
@@ -689,7 +692,7 @@ def _reference(text: str) -> tuple[float, float]:
 def cmd_pareto(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .experiments.pareto import hypervolume, pareto_front
+    from .experiments.pareto import hypervolume, pareto_front, reference_point
 
     inst = read_instance(args.instance)
     if args.output is not None and Path(args.output).exists() and not Path(args.output).is_dir():
@@ -713,11 +716,10 @@ def cmd_pareto(args: argparse.Namespace) -> int:
     front = pareto_front(inst, args.solver, points=args.points, time_limit_s=args.time_limit,
                          seed=args.seed, progress=show)
     pts = [(p.latency, p.energy) for p in front.points]
-    ref = args.reference or (1.1 * max(p[0] for p in pts), 1.1 * max(p[1] for p in pts)) \
-        if pts else (1.0, 1.0)
+    ref = args.reference or (reference_point([pts]) if pts else None)
     doc = front.to_dict()
-    doc["reference"] = {"latency_s": ref[0], "energy_j": ref[1]}
-    doc["hypervolume"] = hypervolume(pts, ref)
+    doc["reference"] = None if ref is None else {"latency_s": ref[0], "energy_j": ref[1]}
+    doc["hypervolume"] = None if ref is None else hypervolume(pts, ref)
     if args.output is not None:
         out = Path(args.output)
         out.mkdir(parents=True, exist_ok=True)
@@ -727,18 +729,23 @@ def cmd_pareto(args: argparse.Namespace) -> int:
                 write_schedule(p.schedule, path)
                 d["schedule"] = str(path)
         write_json(doc, out / f"{inst.name}.{args.solver}.front.json")
-    if args.plot:
+    if args.plot and pts:
         from .experiments.plots import front_plot
 
         front_plot({args.solver: pts}, inst.name, args.plot)
+    elif args.plot:
+        print(f"h2h: no point, so no figure: {args.plot} not written", file=sys.stderr)
     lines = [f"{inst.name}: {args.solver} front, {len(front.points)} point(s),"
              f" {'complete' if front.complete else 'not complete'} ({front.stopped},"
              f" {front.steps} step(s), {front.time_s:.1f} s)",
              f"{'latency [s]':>12} {'energy [J]':>12}  status"]
     for p in front.points:
         lines.append(f"{p.latency:12.6g} {p.energy:12.6g}  {status(p)}")
-    lines.append(f"hypervolume {doc['hypervolume']:.6g} s·J against ({ref[0]:.6g} s,"
-                 f" {ref[1]:.6g} J)")
+    if ref is None:
+        lines.append(f"no point: {args.solver} found no schedule within the time limit")
+    else:
+        lines.append(f"hypervolume {doc['hypervolume']:.6g} s·J against ({ref[0]:.6g} s,"
+                     f" {ref[1]:.6g} J)")
     _emit(args, doc, "\n".join(lines))
     return EXIT_OK
 
@@ -966,7 +973,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--pareto", action="store_true", help="a latency-energy front per pair"
                     " (as h2h pareto) instead of one solve; h2h report then draws the"
                     " fronts of every instance")
-    sp.add_argument("--points", type=_at_least_1, default=100, help="with --pareto: most"
+    sp.add_argument("--points", type=_at_least_1, default=None, help="with --pareto: most"
                     " points per front (default 100)")
     sp.add_argument("--jobs", type=_at_least_1, default=1, help="pairs at a time (exact solvers"
                     " use several threads each: on 2 cores keep 1)")

@@ -193,7 +193,8 @@ def _front_row(inst: Any, solver: str, time_limit_s: float, seed: int,
             write_schedule(p.schedule, path)
             d["schedule"] = str(path)
     return {"status": "feasible" if front.points else "none",
-            "feasible": all(d.get("feasible", False) for d in doc["points"]),
+            "feasible": all(d.get("feasible", False) for d in doc["points"])
+            if doc["points"] else None,
             "front": doc["points"], "complete": front.complete, "steps": front.steps,
             "stopped": front.stopped, "time_s": front.time_s}
 

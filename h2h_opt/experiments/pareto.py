@@ -172,7 +172,7 @@ def pareto_front(inst: Instance, solver: str, *, points: int = 100,
                                                  options=dict(options or {})))
             steps += 1
             if res.schedule is not None:
-                found.append(point(res, None))
+                found.append(_point(res, objective, None))
                 if progress:
                     progress(found[-1], steps)
         front = non_dominated(found)[:points]
@@ -216,6 +216,17 @@ def pareto_front(inst: Instance, solver: str, *, points: int = 100,
                  stopped)
 
 
+def _point(res: SolveResult, objective: str, cap: float | None) -> Point:
+    """A point of a heuristic or anytime step: its status and bound are about latency,
+    so an ``energy`` step's (joules; optimal: the least energy) say only whether its
+    energy is proven."""
+    if objective == "energy":
+        return Point(res.latency, res.energy, "feasible", res.status.value == "optimal",
+                     None, cap, res.schedule)
+    return Point(res.latency, res.energy, res.status.value, None, res.bound, cap,
+                 res.schedule)
+
+
 def _anytime_front(inst: Instance, solver: str, points: int,
                    left: Callable[[], float | None], seed: int,
                    options: dict[str, Any] | None,
@@ -240,8 +251,7 @@ def _anytime_front(inst: Instance, solver: str, points: int,
         steps += 1
         if res.schedule is None:
             return None
-        p = Point(res.latency, res.energy, res.status.value, None, res.bound, cap,
-                  res.schedule)
+        p = _point(res, objective, cap)
         found.append(p)
         if progress:
             progress(p, steps)

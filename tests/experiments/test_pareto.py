@@ -197,3 +197,39 @@ def test_a_point_states_its_gap_to_its_bound():
     p = Point(2.0, 1.0, "feasible", None, 1.5, None)
     assert p.gap == pytest.approx(0.25) and p.to_dict()["gap"] == pytest.approx(0.25)
     assert Point(2.0, 1.0, "feasible", None, None, None).gap is None
+
+
+def test_an_energy_steps_point_claims_nothing_about_latency():
+    """An anytime or heuristic front's least-energy step: its bound is in joules and its
+    'optimal' is about energy, so the point keeps neither as a latency claim."""
+    import dataclasses
+
+    from h2h_opt.experiments.pareto import _point
+
+    inst = three_way()
+    energy = dataclasses.replace(inst, options=dataclasses.replace(inst.options,
+                                                                   objective="energy"))
+    res = solve(energy, "lns", SolveParams(time_limit_s=10))
+    assert res.status.value == "optimal" and res.bound == pytest.approx(1.0)
+    p = _point(res, "energy", None)
+    assert (p.status, p.bound, p.energy_proven, p.proven) == ("feasible", None, True, False)
+    assert _point(res, "lex", 2.0).bound == res.bound
+
+
+def test_lns_under_a_cap_it_cannot_meet_says_so(capsys):
+    """A cap below the least energy is proven infeasible (one line says why); a cap
+    the start breaks but the relaxation can meet gives a schedule within it."""
+    path = str(ROOT / "instances/pareto/random-n14-a3-host-s7.json")
+    assert main(["solve", path, "--solver", "lns", "--time-limit", "10", "--option",
+                 "energy_cap=0.7"]) == 1
+    err = capsys.readouterr().err
+    assert "infeasible: no schedule has energy at most the cap 0.7 J" in err
+    inst = read_instance(path)
+    res = solve(inst, "lns", SolveParams(time_limit_s=10, options={"energy_cap": 0.85}))
+    assert res.schedule is not None and evaluate(inst, res.schedule).energy <= 0.85
+
+
+def test_bench_points_needs_pareto(tmp_path, capsys):
+    assert main(["bench", str(ROOT / "instances/pareto/random-n10-a2-host-s0.json"),
+                 "--points", "5", "-o", str(tmp_path / "r")]) == 2
+    assert "--points" in capsys.readouterr().err and not (tmp_path / "r").exists()

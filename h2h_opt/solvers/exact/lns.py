@@ -275,8 +275,8 @@ class LnsSolver(ExactSolver):
                " one polish worker: reproducible; 0: until the time limit)", low=0.0),
         Option("kinds", list, KINDS, "neighbourhood kinds to draw from", choices=KINDS),
         Option("energy_cap", float, 0.0, "only schedules of at most this energy, J (E11;"
-               " 0: no cap): windows first bring the start within the cap, then keep it"
-               " there", low=0),
+               " 0: no cap): a start above it is replaced by a mapping within it (or the"
+               " cap proven infeasible), then the windows keep it there", low=0),
     )
 
     def solve(self, inst: Instance, params: SolveParams,
@@ -326,7 +326,7 @@ class LnsSolver(ExactSolver):
                 sp.max_deterministic_time = self.option(params, "relax_time")
                 sp.max_time_in_seconds = max(0.01, 0.25 * (deadline - t1))
                 sp.linearization_level = 2  # the LP-heavy search proves its bound (measured)
-                bound, mapped = self._relaxation(base, current, solver)
+                bound, mapped = self._relaxation(base, current, solver, cap)
                 sp.linearization_level = 1
                 relax_s = time.perf_counter() - t1
                 if mapped is not None and objective == "latency" \
@@ -343,16 +343,27 @@ class LnsSolver(ExactSolver):
                     relax_s = time.perf_counter() - t1
                 if mapped is not None and _less(score(mapped)[0], score(current)[0]):
                     current = mapped
-            if objective == "energy" and 0 < base.n * base.m <= RELAX_PAIRS:
-                # energy does not depend on time: the least-energy mapping, exactly
+            above = over and score(current)[0][0] > 0  # the start breaks the cap
+            if (objective == "energy" or above) and 0 < base.n * base.m <= RELAX_PAIRS:
+                # energy does not depend on time: the least-energy mapping, exactly (the
+                # energy objective's answer; under a cap, a start within it, or the proof
+                # that none is)
                 t1 = time.perf_counter()
                 sp.max_deterministic_time = max(1.0, self.option(params, "relax_time"))
                 sp.max_time_in_seconds = max(0.01, 0.5 * (deadline - t1))
-                bound, mapped = self._least_energy(base, current, solver)
-                bound_source = "least-energy mapping (CP-SAT)"
+                least, mapped = self._least_energy(base, current, solver)
+                relax_s += time.perf_counter() - t1
+                if objective == "energy":
+                    bound, bound_source = least, "least-energy mapping (CP-SAT)"
                 if mapped is not None and _less(score(mapped)[0], score(current)[0]):
                     current = mapped
-                relax_s += time.perf_counter() - t1
+                if above and least is not None and least > cap * (1 + 1e-9):
+                    info = {**rounding_info(base), "least_energy_j": least,
+                            "energy_cap_infeasible": f"no schedule has energy at most the"
+                            f" cap {cap:.9g} J: the least is {least:.9g} J (proven)"}
+                    return exact_result(inst, self.name, None, proven=False,
+                                        rel_gap=params.rel_gap, bound=None, t0=t0,
+                                        info=info, infeasible=True)
             topo_pos = [0] * base.n
             for i, v in enumerate(inst.workload.topo):
                 topo_pos[v] = i
@@ -458,6 +469,8 @@ class LnsSolver(ExactSolver):
             proven = True  # the least-energy mapping's bound met (the facade checks it)
         if over and best[0] > 0:  # no schedule within the cap found
             info["energy_cap_missed_j"] = best[0]
+            info["energy_cap_missed"] = (f"no schedule within the cap {cap:.9g} J found in"
+                                         f" time: the best is {best[0]:.6g} J above it")
             return exact_result(inst, self.name, None, proven=False, rel_gap=params.rel_gap,
                                 bound=bound, t0=t0, info=info)
         return exact_result(inst, self.name, base.schedule(current, self.name),
@@ -498,16 +511,20 @@ class LnsSolver(ExactSolver):
         return full.values(solver), lb, opt
 
     @staticmethod
-    def _relaxation(base: SatModel, dec: Decision, solver: Any
+    def _relaxation(base: SatModel, dec: Decision, solver: Any, cap: float = 0.0
                     ) -> tuple[float | None, Decision | None]:
-        """The load relaxation (:meth:`SatModel.build_load_relaxation`) on the solver's
-        budget, hinted with ``dec``'s mapping: its proven bound (seconds; the rounded
-        problem's less the rounding slack, so a bound of the true problem) and its
-        mapping, ordered by the earliest start each layer could have on it (a start the
-        windows then improve)."""
+        """The load relaxation (:meth:`SatModel.build_load_relaxation`; under an energy
+        ``cap``, with E11 within it) on the solver's budget, hinted with ``dec``'s
+        mapping: its proven bound (seconds; the rounded problem's less the rounding
+        slack, so a bound of the true problem) and its mapping, ordered by the earliest
+        start each layer could have on it (a start the windows then improve)."""
         relax = base.fresh()
         bare = Decision(dec.x, dec.r & False, dec.orders)
         relax.build_load_relaxation(int(max(base.tick_times(bare)[2])))
+        if cap > 0:  # E11 <= cap, as cpsat: the floored energy cuts no schedule within it
+            relax._build_energy()
+            energy, scale = relax.energy_expr()
+            relax.model.add(energy <= math.floor(cap * scale * (1 + 1e-12)))
         relax.model.minimize(relax.makespan)
         _hint_mapping(relax, dec)
         status = solver.solve(relax.model)
