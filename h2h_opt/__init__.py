@@ -31,6 +31,7 @@ from .model import Instance, ModelError
 from .result import SolveResult, SolveStatus, Termination
 from .schedule import Decision, Schedule
 from .solvers import SOLVERS, OptionError, SolveParams, SolverError, solve, solver_options
+from .solvers.bounds import LowerBound, lower_bound, relaxations
 from .solvers.exact.ticks import tick_makespan
 from .timing import ScheduleCycleError, asap
 
@@ -40,6 +41,7 @@ __all__ = [
     "Evaluation",
     "InputError",
     "Instance",
+    "LowerBound",
     "ModelError",
     "OptionError",
     "Schedule",
@@ -53,9 +55,11 @@ __all__ = [
     "__version__",
     "asap",
     "evaluate",
+    "lower_bound",
     "read_instance",
     "read_result",
     "read_schedule",
+    "relaxations",
     "solve",
     "solver_options",
     "tick_makespan",

@@ -11,7 +11,14 @@ the transfers no decision can avoid, E2-E4 / E6):
   assignment ``x[v,a] >= 0``, ``Σ_a x[v,a] = 1``, and ``T >= Σ_v least[v,a]·x[v,a]``
   for every accelerator (E8: an accelerator runs its layers one at a time), minimising
   ``T``.  Any schedule's mapping is a feasible assignment, so the LP's optimum is a
-  lower bound.
+  lower bound;
+* ``load_path`` -- both at once, as one LP: the same fractional assignment, a start
+  ``s_v >= 0`` per layer, ``s_w >= s_u + Σ_a least[u,a]·x[u,a]`` on every edge (E5),
+  ``T >= s_v + Σ_a least[v,a]·x[v,a]`` for every sink, and the load rows.  Any schedule
+  (its mapping, its starts) is feasible, so its optimum is a bound, and it is at least
+  the other two: moving work to a less loaded accelerator now lengthens the chains it
+  lies on (on the ``paper`` suite it raises the cheap bound on 39 of 60 instances, by
+  5.4 % on average and up to 24 %).
 
 Energy (E11) is bounded by every layer at its least energy (compute, and the
 transfers no decision can avoid).  The bound of a result is the best of those that
@@ -21,6 +28,7 @@ apply to its objective, with its source.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +36,8 @@ from ..comm import CommModel
 from ..cost import CostTables
 from ..model import Instance
 
-__all__ = ["LowerBound", "critical_path_bound", "energy_bound", "load_bound", "lower_bound"]
+__all__ = ["LowerBound", "critical_path_bound", "energy_bound", "load_bound",
+           "load_path_bound", "lower_bound", "relaxations"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,13 @@ def load_bound(comm: CommModel, time_limit_s: float = 10.0) -> float | None:
     lp.a_matrix_.start_ = np.r_[np.arange(0, 2 * k + 1, 2), 2 * k + m].astype(np.int32)
     lp.a_matrix_.index_ = index
     lp.a_matrix_.value_ = value
+    return _solve_lp(lp, time_limit_s)
+
+
+def _solve_lp(lp: Any, time_limit_s: float) -> float | None:
+    """``lp``'s optimum by HiGHS, or None unless solved to optimality in time."""
+    import highspy
+
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
@@ -93,8 +109,62 @@ def load_bound(comm: CommModel, time_limit_s: float = 10.0) -> float | None:
     highspy.Highs.resetGlobalScheduler(True)
     if status != highspy.HighsModelStatus.kOptimal:
         return None
-    # HiGHS's feasibility tolerance lets T undercut the loads by ~1e-7 relative
+    # HiGHS's feasibility tolerance lets T undercut its rows by ~1e-7 relative
     return max(0.0, value * (1 - 1e-7))
+
+
+def load_path_bound(comm: CommModel, time_limit_s: float = 10.0) -> float | None:
+    """The combined LP of the module notes (seconds), or ``None`` if HiGHS did not solve
+    it to optimality within ``time_limit_s``."""
+    import highspy
+
+    least = comm.least_busy()
+    wl = comm.inst.workload
+    n, m = comm.n, comm.m
+    if n == 0:
+        return 0.0
+    pairs = np.argwhere(np.isfinite(least))  # (v, a), v-major: column j = x[v,a]
+    k = len(pairs)
+    s_col, t_col = k, k + n  # s_v in columns k..k+n-1, T last
+    busy_cols: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    for j, (v, a) in enumerate(pairs.tolist()):
+        busy_cols[v].append((j, float(least[v, a])))
+    rows: list[list[tuple[int, float]]] = []
+    lower: list[float] = []
+    upper: list[float] = []
+    inf = highspy.kHighsInf
+    for v in range(n):  # assignment
+        rows.append([(j, 1.0) for j, _ in busy_cols[v]])
+        lower.append(1.0)
+        upper.append(1.0)
+    for a in range(m):  # load: T - Σ_v least[v,a] x[v,a] >= 0
+        rows.append([(t_col, 1.0)] + [(j, -c) for v in range(n) for j, c in busy_cols[v]
+                                       if int(pairs[j, 1]) == a])
+        lower.append(0.0)
+        upper.append(inf)
+    src, dst = comm.tables.edge_src.tolist(), comm.tables.edge_dst.tolist()
+    for u, w in zip(src, dst, strict=True):  # E5: s_w - s_u - busy_u >= 0
+        rows.append([(s_col + w, 1.0), (s_col + u, -1.0)] + [(j, -c) for j, c in busy_cols[u]])
+        lower.append(0.0)
+        upper.append(inf)
+    for v in range(n):  # E10: T - s_v - busy_v >= 0 for the sinks
+        if not wl.succs[v]:
+            rows.append([(t_col, 1.0), (s_col + v, -1.0)] + [(j, -c) for j, c in busy_cols[v]])
+            lower.append(0.0)
+            upper.append(inf)
+    lp = highspy.HighsLp()
+    lp.num_col_ = k + n + 1
+    lp.num_row_ = len(rows)
+    lp.col_cost_ = np.r_[np.zeros(k + n), 1.0]
+    lp.col_lower_ = np.zeros(k + n + 1)
+    lp.col_upper_ = np.r_[np.ones(k), np.full(n + 1, inf)]
+    lp.row_lower_ = np.array(lower)
+    lp.row_upper_ = np.array(upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.cumsum([0] + [len(r) for r in rows]).astype(np.int32)
+    lp.a_matrix_.index_ = np.array([c for r in rows for c, _ in r], dtype=np.int32)
+    lp.a_matrix_.value_ = np.array([x for r in rows for _, x in r], dtype=float)
+    return _solve_lp(lp, time_limit_s)
 
 
 def energy_bound(comm: CommModel) -> float:
@@ -109,7 +179,22 @@ def lower_bound(inst: Instance, tables: CostTables, time_limit_s: float = 10.0
     if inst.options.objective == "energy":
         return LowerBound(energy_bound(comm), "least energy of every layer")
     cp = critical_path_bound(comm)
-    load = load_bound(comm, time_limit_s)
+    both = load_path_bound(comm, time_limit_s)
+    if both is not None and both > cp * (1 + 1e-6):
+        return LowerBound(both, "load and precedence relaxation (LP, HiGHS)")
+    load = load_bound(comm, time_limit_s) if both is None else None
     if load is not None and load > cp:
         return LowerBound(load, "load relaxation (LP, HiGHS)")
     return LowerBound(cp, "critical path of least busy times")
+
+
+def relaxations(inst: Instance, time_limit_s: float = 10.0) -> dict[str, float | None]:
+    """Every makespan relaxation of the module notes for ``inst`` (seconds; None where
+    an LP was not solved to optimality in time): ``critical_path``, ``load``,
+    ``load_path``."""
+    from ..cost import compile_tables
+
+    comm = CommModel(inst, compile_tables(inst))
+    return {"critical_path": critical_path_bound(comm),
+            "load": load_bound(comm, time_limit_s),
+            "load_path": load_path_bound(comm, time_limit_s)}

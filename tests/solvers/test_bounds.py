@@ -11,7 +11,7 @@ from helpers import ROOT, brute_force, chain_instance, fork_instance, table_inst
 from h2h_opt import SolveParams, read_instance, solve
 from h2h_opt.comm import CommModel
 from h2h_opt.cost import compile_tables
-from h2h_opt.solvers.bounds import critical_path_bound, load_bound, lower_bound
+from h2h_opt.solvers.bounds import critical_path_bound, load_bound, load_path_bound, lower_bound
 
 
 @pytest.mark.parametrize("builder", [chain_instance, fork_instance])
@@ -52,7 +52,7 @@ def test_hand_checked_bounds():
     assert critical_path_bound(comm) == pytest.approx(1.0)
     assert load_bound(comm) == pytest.approx(2.0, rel=1e-6)
     lb = lower_bound(inst, compile_tables(inst))
-    assert lb.source.startswith("load relaxation") and lb.value <= 2.0
+    assert lb.source.startswith("load") and lb.value == pytest.approx(2.0, rel=1e-6)
     # a chain of the same layers: the critical path (4 s) beats the load bound
     chain = table_instance(layers, [("L0", "L1", 0.0), ("L1", "L2", 0.0), ("L2", "L3", 0.0)],
                            {"a0": {}, "a1": {}}, {"a0": times, "a1": times})
@@ -116,3 +116,21 @@ def test_lns_relaxation_bound_never_above_the_proven_optima_of_the_small_suite()
         assert mapped is not None and np.all(mapped.x >= 0)
         stronger += bound > lower_bound(inst, compile_tables(inst)).value
     assert stronger >= 1  # it is worth running
+
+
+def test_load_and_precedence_together_beat_each_alone():
+    """A chain L0 -> L1 (1 s on fast, 1.5 s on slow) and two layers only fast runs (1 s
+    each).  Critical path 2 s; load LP 2.4 s (fast 2 + y, slow 1.5 (2 - y)); together the
+    chain's share on slow lengthens it: T >= max(2 + y, 3 - y/2) = 8/3 s at y = 2/3.  The
+    optimum is 3 s (one chain layer on slow, or both)."""
+    layers = {"L0": {}, "L1": {}, "A": {"op": "y"}, "B": {"op": "y"}}
+    inst = table_instance(layers, [("L0", "L1", 0.0)], {"fast": {}, "slow": {}},
+                          {"fast": {"L0": 1.0, "L1": 1.0, "A": 1.0, "B": 1.0},
+                           "slow": {"L0": 1.5, "L1": 1.5}})
+    comm = CommModel(inst, compile_tables(inst))
+    assert critical_path_bound(comm) == pytest.approx(2.0)
+    assert load_bound(comm) == pytest.approx(2.4, rel=1e-6)
+    assert load_path_bound(comm) == pytest.approx(8 / 3, rel=1e-6)
+    lb = lower_bound(inst, compile_tables(inst))
+    assert lb.source == "load and precedence relaxation (LP, HiGHS)"
+    assert lb.value <= brute_force(inst) * (1 + 1e-9) and brute_force(inst) == pytest.approx(3.0)
