@@ -245,3 +245,29 @@ def test_an_energy_cap_is_kept_or_nothing_is_returned(share):
                 initial=start)
     assert res.schedule is not None and evaluate(inst, res.schedule).energy <= cap * (1 + 1e-9)
     assert res.latency <= evaluate(inst, start).latency * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("precedence, expect", [(False, 3.0), (True, 3.5)])
+def test_the_relaxation_with_precedence_counts_the_chains(precedence, expect):
+    """A chain L0 -> L1 -> L2 (1 s on fast, 1.5 s on slow) and a layer only fast runs
+    (1 s).  Loads alone: one chain layer on slow leaves fast 3 s, slow 1.5 s -> 3 s.
+    With the chain's length under the same mapping: that mapping's chain takes 3.5 s,
+    and every other is at least as long -> 3.5 s, the optimum."""
+    from helpers import brute_force, table_instance
+    from ortools.sat.python import cp_model
+
+    from h2h_opt.cost import compile_tables
+    from h2h_opt.solvers.exact.cpmodel import SatModel
+
+    times = {"L0": 1.0, "L1": 1.0, "L2": 1.0}
+    inst = table_instance({"L0": {}, "L1": {}, "L2": {}, "A": {"op": "y"}},
+                          [("L0", "L1", 0.0), ("L1", "L2", 0.0)], {"fast": {}, "slow": {}},
+                          {"fast": {**times, "A": 1.0},
+                           "slow": {k: 1.5 for k in times}})
+    relax = SatModel(inst, compile_tables(inst))
+    relax.build_load_relaxation(round(10 / relax.tick), precedence=precedence)
+    relax.model.minimize(relax.makespan)
+    solver = cp_model.CpSolver()
+    assert solver.solve(relax.model) == cp_model.OPTIMAL
+    assert solver.objective_value * relax.tick == pytest.approx(expect, rel=1e-6)
+    assert brute_force(inst) == pytest.approx(3.5)

@@ -237,16 +237,38 @@ class SatModel(TickModel):
         self.busy_on[v, a] = size
         return size
 
-    def build_load_relaxation(self, horizon: int, floor: int = 0) -> None:
+    def build_load_relaxation(self, horizon: int, floor: int = 0,
+                              precedence: bool = False) -> None:
         """The load relaxation of E10: no start times, only ``T ≥ load_a`` for every
         accelerator (E8 implies each accelerator's busy times fit before the
         makespan).  Its optimum is a lower bound on the makespan.  With ``T ≥ floor``
         (a bound already known) the optimum is still one, and the solve ends as soon as
-        a mapping's loads all fit under the floor (the relaxation has nothing to add)."""
+        a mapping's loads all fit under the floor (the relaxation has nothing to add).
+
+        ``precedence``: also a finish per layer, ``f_v ≥ f_u + L_v`` on every edge
+        (E5), ``f_v ≥ L_v`` and ``T ≥ f_v`` -- every chain's length under the same
+        mapping, without E8's disjunctions (still a relaxation: any schedule satisfies
+        it).  Measured on ``arvr-hetero6-1.25GBps``: the bound in 2 deterministic
+        seconds rises from 0.00345 s to 0.00626 s, above CP-SAT's 60 s bound."""
         self.build_assignment()
         self._symmetry()
         self.makespan = self.model.new_int_var(min(floor, horizon), horizon, "makespan")
         self._load_cuts()
+        if precedence:
+            md, wl = self.model, self.inst.workload
+            finish = []
+            for v in range(self.n):
+                hi = min(horizon, sum(c for c, _ in self.busy_terms[v] if c > 0))
+                busy = md.new_int_var(0, max(hi, 0), f"L_{v}")
+                md.add(busy == sum(c * b for c, b in self.busy_terms[v]))
+                f = md.new_int_var(0, horizon, f"f_{v}")
+                md.add(f >= busy)
+                finish.append((f, busy))
+            for v in range(self.n):
+                for u in wl.preds[v]:
+                    md.add(finish[v][0] >= finish[u][0] + finish[v][1])
+                if not wl.succs[v]:
+                    md.add(self.makespan >= finish[v][0])
 
     def _terms_by_acc(self) -> list[list[list[tuple[int, Any]]]]:
         """``[v][a]``: the terms of ``L_v`` whose literal implies ``x[v,a]`` (their sum

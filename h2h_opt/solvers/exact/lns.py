@@ -520,7 +520,7 @@ class LnsSolver(ExactSolver):
         start each layer could have on it (a start the windows then improve)."""
         relax = base.fresh()
         bare = Decision(dec.x, dec.r & False, dec.orders)
-        relax.build_load_relaxation(int(max(base.tick_times(bare)[2])))
+        relax.build_load_relaxation(int(max(base.tick_times(bare)[2])), precedence=True)
         if cap > 0:  # E11 <= cap, as cpsat: the floored energy cuts no schedule within it
             relax._build_energy()
             energy, scale = relax.energy_expr()
