@@ -258,6 +258,8 @@ class LnsSolver(ExactSolver):
         Option("sub_time", float, 0.02, "CP-SAT deterministic time per neighbourhood", low=0.001),
         Option("relax_time", float, 2.0, "CP-SAT deterministic time for the load relaxation"
                " (a bound, and a mapping to start from; 0: skip it)", low=0.0),
+        Option("relax_precedence", bool, True, "the load relaxation also bounds every"
+               " chain under its mapping (E5; results/lns_relaxation_precedence.md)"),
         Option("accept", str, "plateau", "acceptance rule: plateau (equal objective, less"
                " summed finish time) or strict", choices=ACCEPT),
         Option("relax_order", float, 0.0, "seconds (at most a fifth of what is left) to"
@@ -318,6 +320,7 @@ class LnsSolver(ExactSolver):
             bound: float | None = None
             bound_source = "load relaxation (CP-SAT)"
             relax_s = 0.0
+            relax_bound: float | None = None
             polish_opt: int | None = None
             if self.option(params, "relax_time") > 0 and objective != "energy" \
                     and 0 < base.n * base.m <= RELAX_PAIRS \
@@ -326,7 +329,9 @@ class LnsSolver(ExactSolver):
                 sp.max_deterministic_time = self.option(params, "relax_time")
                 sp.max_time_in_seconds = max(0.01, 0.25 * (deadline - t1))
                 sp.linearization_level = 2  # the LP-heavy search proves its bound (measured)
-                bound, mapped = self._relaxation(base, current, solver, cap)
+                bound, mapped = self._relaxation(base, current, solver, cap,
+                                                 self.option(params, "relax_precedence"))
+                relax_bound = bound
                 sp.linearization_level = 1
                 relax_s = time.perf_counter() - t1
                 if mapped is not None and objective == "latency" \
@@ -449,7 +454,8 @@ class LnsSolver(ExactSolver):
                         progress.update(best[0], bound)
         elapsed = time.perf_counter() - t0
         info = {**rounding_info(base), **counts, "final_size": size,
-                "relaxation_s": round(relax_s, 3), "polish_s": round(polish_s, 3),
+                "relaxation_s": round(relax_s, 3), "relaxation_bound_s": relax_bound,
+                "polish_s": round(polish_s, 3),
                 "by_kind": {k: {"tried": t, "improved": i} for k, (t, i) in by_kind.items()},
                 "cp_sat_share": round((solve_s + relax_s + polish_s) / elapsed, 3) if elapsed > 0
                 else None,
@@ -511,8 +517,8 @@ class LnsSolver(ExactSolver):
         return full.values(solver), lb, opt
 
     @staticmethod
-    def _relaxation(base: SatModel, dec: Decision, solver: Any, cap: float = 0.0
-                    ) -> tuple[float | None, Decision | None]:
+    def _relaxation(base: SatModel, dec: Decision, solver: Any, cap: float = 0.0,
+                    precedence: bool = True) -> tuple[float | None, Decision | None]:
         """The load relaxation (:meth:`SatModel.build_load_relaxation`; under an energy
         ``cap``, with E11 within it) on the solver's budget, hinted with ``dec``'s
         mapping: its proven bound (seconds; the rounded problem's less the rounding
@@ -520,7 +526,8 @@ class LnsSolver(ExactSolver):
         start each layer could have on it (a start the windows then improve)."""
         relax = base.fresh()
         bare = Decision(dec.x, dec.r & False, dec.orders)
-        relax.build_load_relaxation(int(max(base.tick_times(bare)[2])), precedence=True)
+        relax.build_load_relaxation(int(max(base.tick_times(bare)[2])),
+                                    precedence=precedence)
         if cap > 0:  # E11 <= cap, as cpsat: the floored energy cuts no schedule within it
             relax._build_energy()
             energy, scale = relax.energy_expr()
