@@ -10,13 +10,13 @@ bound any solver proved.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
 
 from h2h_opt import read_instance, relaxations
 from h2h_opt.experiments.plots import write_markdown
+from h2h_opt.experiments.summary import best_figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,15 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--run", action="append", default=[], help="bench run folder(s)")
     ap.add_argument("-o", "--output", default="results/cheap_bounds.md")
     args = ap.parse_args(argv)
-    best_lat: dict[str, float] = {}
-    best_lb: dict[str, float] = {}
-    for run in args.run:
-        for line in (Path(run) / "results.jsonl").read_text().splitlines():
-            r = json.loads(line)
-            if r.get("latency_s") is not None and r.get("objective", "latency") == "latency":
-                best_lat[r["instance"]] = min(best_lat.get(r["instance"], 1e300), r["latency_s"])
-            if r.get("bound") is not None:
-                best_lb[r["instance"]] = max(best_lb.get(r["instance"], 0.0), r["bound"])
+    best_lat, best_lb = best_figures(args.run)
     lines = ["# Cheap lower bounds", "",
              f"Sets {', '.join(args.sets)}; runs {', '.join(args.run) or '-'}. `old` is the"
              " better of the critical path and the load LP, `new` the load-and-precedence LP"

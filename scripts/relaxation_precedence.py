@@ -13,12 +13,12 @@ on the machine's load; ``info.relaxation_bound_s`` is the relaxation's bound.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from pathlib import Path
 
 from h2h_opt import SolveParams, read_instance, solve
 from h2h_opt.experiments.plots import write_markdown
+from h2h_opt.experiments.summary import best_figures
 
 
 def relaxation_bound(inst, precedence: bool, relax_time: float) -> tuple[float | None, float]:
@@ -35,14 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--relax-time", type=float, default=2.0)
     ap.add_argument("-o", "--output", default="results/lns_relaxation_precedence.md")
     args = ap.parse_args(argv)
-    best: dict[str, float] = {}
-    lat: dict[str, float] = {}
-    for line in (Path(args.run) / "results.jsonl").read_text().splitlines():
-        r = json.loads(line)
-        if r.get("bound") is not None:
-            best[r["instance"]] = max(best.get(r["instance"], 0.0), r["bound"])
-        if r.get("latency_s") is not None:
-            lat[r["instance"]] = min(lat.get(r["instance"], 1e300), r["latency_s"])
+    lat, best = best_figures([args.run])
     lines = ["# The load relaxation with and without precedence (lns's bound)", "",
              f"`{args.set}`; `lns` with `relax_time={args.relax_time:g}` (deterministic s,"
              " one worker), one neighbourhood, no polish; bounds in seconds as `lns` reports"

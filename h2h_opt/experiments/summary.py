@@ -43,7 +43,8 @@ from ..evaluate import Evaluation, evaluate
 from ..model import Instance
 from ..result import SolveResult
 
-__all__ = ["OBJECTIVES", "InstanceSummary", "PairSummary", "Summary", "objective_value",
+__all__ = ["OBJECTIVES", "InstanceSummary", "PairSummary", "Summary", "best_figures",
+           "objective_value",
            "result_row", "solver_totals", "summarise"]
 
 #: objective -> (row field of its first criterion, unit)
@@ -262,3 +263,16 @@ def solver_totals(summary: Summary) -> dict[str, dict[str, Any]]:
             doc[f"num_{fld}"] = len(vals)
         out[s] = doc
     return out
+
+
+def best_figures(run_dirs: list[str]) -> tuple[dict[str, float], dict[str, float]]:
+    """Over the rows of the bench runs ``run_dirs`` (:func:`summarise`), per latency
+    instance the best latency any solver found, and per instance the best bound any
+    solver proved."""
+    from .bench import load_results
+
+    rows = [r for run in run_dirs for r in load_results(run)]
+    entries = summarise(rows).instances if rows else {}
+    return ({n: e.best for n, e in entries.items()
+             if e.best is not None and e.objective == "latency"},
+            {n: e.bound for n, e in entries.items() if e.bound is not None})
