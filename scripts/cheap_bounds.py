@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from h2h_opt import read_instance, relaxations
+from h2h_opt.experiments.bench import load_results
 from h2h_opt.experiments.plots import write_markdown
 from h2h_opt.experiments.summary import best_figures
 
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--run", action="append", default=[], help="bench run folder(s)")
     ap.add_argument("-o", "--output", default="results/cheap_bounds.md")
     args = ap.parse_args(argv)
-    best_lat, best_lb = best_figures(args.run)
+    best_lat, best_lb = best_figures([r for run in args.run for r in load_results(run)])
     lines = ["# Cheap lower bounds", "",
              f"Sets {', '.join(args.sets)}; runs {', '.join(args.run) or '-'}. `old` is the"
              " better of the critical path and the load LP, `new` the load-and-precedence LP"

@@ -17,6 +17,7 @@ import statistics
 from pathlib import Path
 
 from h2h_opt import SolveParams, read_instance, solve
+from h2h_opt.experiments.bench import load_results
 from h2h_opt.experiments.plots import write_markdown
 from h2h_opt.experiments.summary import best_figures
 
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--relax-time", type=float, default=2.0)
     ap.add_argument("-o", "--output", default="results/lns_relaxation_precedence.md")
     args = ap.parse_args(argv)
-    lat, best = best_figures([args.run])
+    lat, best = best_figures(load_results(args.run))
     lines = ["# The load relaxation with and without precedence (lns's bound)", "",
              f"`{args.set}`; `lns` with `relax_time={args.relax_time:g}` (deterministic s,"
              " one worker), one neighbourhood, no polish; bounds in seconds as `lns` reports"

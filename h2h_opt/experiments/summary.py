@@ -265,13 +265,9 @@ def solver_totals(summary: Summary) -> dict[str, dict[str, Any]]:
     return out
 
 
-def best_figures(run_dirs: list[str]) -> tuple[dict[str, float], dict[str, float]]:
-    """Over the rows of the bench runs ``run_dirs`` (:func:`summarise`), per latency
-    instance the best latency any solver found, and per instance the best bound any
-    solver proved."""
-    from .bench import load_results
-
-    rows = [r for run in run_dirs for r in load_results(run)]
+def best_figures(rows: list[dict[str, Any]]) -> tuple[dict[str, float], dict[str, float]]:
+    """Over bench ``rows`` (:func:`summarise`), per latency instance the best latency any
+    solver found, and per instance the best bound any solver proved."""
     entries = summarise(rows).instances if rows else {}
     return ({n: e.best for n, e in entries.items()
              if e.best is not None and e.objective == "latency"},
