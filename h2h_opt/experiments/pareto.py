@@ -131,9 +131,9 @@ def hypervolume(points: Sequence[tuple[float, float]], ref: tuple[float, float])
     return area
 
 
-def _lex(inst: Instance) -> Instance:
+def _with_objective(inst: Instance, objective: str) -> Instance:
     return dataclasses.replace(inst, options=dataclasses.replace(inst.options,
-                                                                 objective="lex"))
+                                                                 objective=objective))
 
 
 def pareto_front(inst: Instance, solver: str, *, points: int = 100,
@@ -166,8 +166,7 @@ def pareto_front(inst: Instance, solver: str, *, points: int = 100,
             rest = left()
             if rest is not None and rest <= 0:
                 break
-            one = dataclasses.replace(inst, options=dataclasses.replace(
-                inst.options, objective=objective))
+            one = _with_objective(inst, objective)
             res = solve(one, solver, SolveParams(time_limit_s=rest, seed=seed,
                                                  options=dict(options or {})))
             steps += 1
@@ -178,7 +177,7 @@ def pareto_front(inst: Instance, solver: str, *, points: int = 100,
         front = non_dominated(found)[:points]
         return Front(inst.name, solver, front, False, steps, time.perf_counter() - t0,
                      "objectives")
-    lex = _lex(inst)
+    lex = _with_objective(inst, "lex")
     cap: float | None = None
     prev: Schedule | None = None
     steps, stopped, complete = 0, "points", False
@@ -243,8 +242,7 @@ def _anytime_front(inst: Instance, solver: str, points: int,
         opts = dict(options or {})
         if cap is not None:
             opts["energy_cap"] = cap
-        one = dataclasses.replace(inst, options=dataclasses.replace(
-            inst.options, objective=objective))
+        one = _with_objective(inst, objective)
         budget = None if rest is None else max(min(rest, MIN_STEP_S), ANYTIME_SHARE * rest)
         res = solve(one, solver, SolveParams(time_limit_s=budget, seed=seed, options=opts),
                     initial=start)
