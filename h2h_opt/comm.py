@@ -18,7 +18,7 @@ one mode only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -495,12 +495,14 @@ class CommModel:
             return sum(4 + len(edges) for edges in self.in_edges)
         return 3 * self.n
 
-    def busy_ticks(self, x: Sequence[int], r: Sequence[bool]) -> list[int]:
-        """Tick busy time of every layer for mapping ``x`` and residency ``r`` under
-        ``same_accelerator`` locality: the terms of :attr:`terms` that hold."""
+    def busy_ticks(self, x: Sequence[int], r: Sequence[bool],
+                   layers: Iterable[int] | None = None) -> list[int]:
+        """Tick busy time of every layer (or of ``layers``, in their order) for mapping
+        ``x`` and residency ``r`` under ``same_accelerator`` locality: the terms of
+        :attr:`terms` that hold."""
         terms = self.terms
         out = []
-        for v in range(self.n):
+        for v in (range(self.n) if layers is None else layers):
             a = x[v]
             lt = terms[v, a]
             out.append(int(lt.busy([x[rt.producer] == a for rt in lt.reads],

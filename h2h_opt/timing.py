@@ -9,18 +9,19 @@ from :mod:`h2h_opt.comm`, in seconds or (for the exact models) in ticks.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
 
-from .comm import Durations, durations, energy
+from .comm import CommModel, Durations, durations, energy
 from .cost import CostTables, compile_tables
 from .model import Instance, ModelError
 from .schedule import Decision, Schedule
 
-__all__ = ["Retimer", "ScheduleCycleError", "Timer", "Timing", "asap"]
+__all__ = ["Retimer", "ScheduleCycleError", "Timeline", "Timer", "Timing", "asap", "list_schedule"]
 
 
 class ScheduleCycleError(ModelError):
@@ -216,3 +217,61 @@ def asap(inst: Instance, mapping: Mapping[str, str], residency: Mapping[str, boo
         locality=locality,
         meta=dict(meta or {}),
     )
+
+
+class Timeline:
+    """Each accelerator's busy intervals, sorted: the insertion policy of HEFT and of
+    :func:`list_schedule`."""
+
+    def __init__(self, m: int) -> None:
+        self.starts: list[list[float]] = [[] for _ in range(m)]
+        self.ends: list[list[float]] = [[] for _ in range(m)]
+        self.slots: list[list[int]] = [[] for _ in range(m)]  # layer per interval
+
+    def earliest(self, a: int, ready: float, dur: float) -> float:
+        """Earliest start >= ready of an idle gap of length dur on ``a``."""
+        starts, ends = self.starts[a], self.ends[a]
+        i = bisect.bisect_right(ends, ready)  # intervals ending after `ready` start at i
+        s = ready
+        while i < len(starts):
+            if s + dur <= starts[i]:
+                return s
+            s = max(s, ends[i])
+            i += 1
+        return s
+
+    def place(self, a: int, v: int, s: float, f: float) -> None:
+        """``v`` in ``[s, f]`` on ``a``: after any interval starting at ``s`` too (a
+        layer of no duration placed before it may be its predecessor)."""
+        i = bisect.bisect_right(self.starts[a], s)
+        self.starts[a].insert(i, s)
+        self.ends[a].insert(i, f)
+        self.slots[a].insert(i, v)
+
+
+def list_schedule(inst: Instance, comm: CommModel, x: Sequence[int], r: Sequence[bool]
+                  ) -> Decision:
+    """Every accelerator's order for a fixed mapping ``x`` and residency ``r``: HEFT's
+    list scheduling with the accelerator given -- layers in decreasing bottom level
+    (their busy time under the mapping, E2-E4/E6, plus the longest chain of busy times
+    and E7 delays after them), each in the earliest idle gap of its accelerator once
+    its inputs are ready.  What the load relaxation's mapping needs to become a
+    schedule (measured on ``random-n400-a8``: 0.996 s against 1.47 s with every layer
+    ordered by its earliest start)."""
+    wl = inst.workload
+    busy = comm.busy_ticks(x, r)
+    delay = comm.edge_delays_ticks(x)
+    src, dst = comm.src, comm.dst
+    level = [0.0] * comm.n
+    for v in reversed(wl.topo):
+        level[v] = busy[v] + max((delay[k] + level[dst[k]] for k in wl.out_edges[v]),
+                                 default=0.0)
+    topo_pos = {v: i for i, v in enumerate(wl.topo)}
+    finish = [0.0] * comm.n
+    line = Timeline(comm.m)
+    for v in sorted(range(comm.n), key=lambda v: (-level[v], topo_pos[v])):
+        ready = max((finish[src[k]] + delay[k] for k in wl.in_edges[v]), default=0.0)
+        s = line.earliest(x[v], ready, busy[v])
+        finish[v] = s + busy[v]
+        line.place(x[v], v, s, finish[v])
+    return Decision(np.asarray(x, dtype=np.int64), np.asarray(r, dtype=bool), line.slots)

@@ -334,3 +334,32 @@ def test_sweep_feasible_and_above_lower_bounds(comm, seed, heuristic_solvers):
             ls = [st["latency_s"] for st in res.steps]
             assert all(b <= a * (1 + 1e-12) for a, b in zip(ls, ls[1:], strict=False))
     assert lat["h2h"] <= lat["baseline"] * (1 + 1e-12)
+
+
+def test_list_schedule_keeps_the_mapping_and_puts_the_longest_chain_first():
+    """A fixed mapping's orders by bottom level with insertion: ``a1 -> a2 -> a3`` with
+    ``a2`` elsewhere and a short ``b`` beside them on ``a1``'s accelerator.  The chain
+    goes first and ``b`` fills the gap while ``a2`` runs (makespan 1 + 2 + 1), where
+    ``b`` first would make it 5.5; the mapping and residency are kept, the schedule is
+    the evaluator's."""
+    from h2h_opt.comm import CommModel
+    from h2h_opt.cost import compile_tables
+    from h2h_opt.timing import Timer, list_schedule
+
+    layers = {"s": {}, "b": {}, "a1": {}, "a2": {}, "a3": {}}  # b first in workload order
+    edges = [("s", "b", None), ("s", "a1", None), ("a1", "a2", None), ("a2", "a3", None)]
+    accs = {"p": {}, "q": {}}
+    times = {"p": {"s": 0.0, "a1": 1.0, "a2": 2.0, "a3": 1.0, "b": 1.5},
+             "q": {"s": 0.0, "a1": 1.0, "a2": 2.0, "a3": 1.0, "b": 1.5}}
+    inst = table_instance(layers, edges, accs, times, comm="host",
+                          locality="same_accelerator", tick_s=1e-3)
+    tables = compile_tables(inst)
+    comm = CommModel(inst, tables, tick_s=1e-3)
+    ids = [layer.id for layer in inst.workload.layers]
+    x = [0 if i != "a2" else 1 for i in ids]
+    dec = list_schedule(inst, comm, x, [False] * len(ids))
+    assert dec.x.tolist() == x and not dec.r.any()
+    assert [ids[v] for v in dec.orders[0]] == ["s", "a1", "b", "a3"]
+    sched, timing = Timer(inst, tables).schedule(dec)
+    assert evaluate(inst, sched).feasible
+    assert timing.makespan == pytest.approx(4.0)

@@ -19,7 +19,6 @@ data is never trusted.  No weight is resident (textbook HEFT knows no residency)
 
 from __future__ import annotations
 
-import bisect
 import time
 
 import numpy as np
@@ -29,7 +28,7 @@ from ...cost import compile_tables
 from ...model import Instance
 from ...result import SolveResult, SolveStatus, Termination
 from ...schedule import Decision, Schedule
-from ...timing import Timer
+from ...timing import Timeline, Timer
 from ..base import BaseSolver, SolveParams
 
 
@@ -67,9 +66,7 @@ class HeftSolver(BaseSolver):
         src = comm.src
         x = [-1] * n
         finish = [0.0] * n
-        starts: list[list[float]] = [[] for _ in range(m)]   # sorted interval starts per acc
-        ends: list[list[float]] = [[] for _ in range(m)]
-        slots: list[list[int]] = [[] for _ in range(m)]      # layer per interval
+        busy = Timeline(m)
         for v in order:
             best = None
             for a in range(m):
@@ -79,32 +76,17 @@ class HeftSolver(BaseSolver):
                 ready = 0.0
                 for k, c in zip(wl.in_edges[v], delays, strict=True):
                     ready = max(ready, finish[src[k]] + c)
-                s = _earliest_gap(starts[a], ends[a], ready, dur)
+                s = busy.earliest(a, ready, dur)
                 if best is None or s + dur < best[0]:
                     best = (s + dur, a, s)
             assert best is not None  # every layer runs somewhere (validated)
             f, a, s = best
             x[v], finish[v] = a, f
-            i = bisect.bisect_left(starts[a], s)
-            starts[a].insert(i, s)
-            ends[a].insert(i, f)
-            slots[a].insert(i, v)
-        plan = Decision(np.array(x, dtype=np.int64), np.zeros(n, dtype=bool), slots)
+            busy.place(a, v, s, f)
+        plan = Decision(np.array(x, dtype=np.int64), np.zeros(n, dtype=bool), busy.slots)
         sched, timing = Timer(inst, tables).schedule(plan, None, solver=self.name)
         return SolveResult(
             inst.name, self.name, SolveStatus.FEASIBLE, Termination.COMPLETED, sched,
             objective=timing.makespan if inst.options.objective == "latency" else None,
             time_s=time.perf_counter() - t0,
         )
-
-
-def _earliest_gap(starts: list[float], ends: list[float], ready: float, dur: float) -> float:
-    """Earliest start >= ready of an idle gap of length dur (insertion policy)."""
-    i = bisect.bisect_right(ends, ready)  # intervals ending after `ready` start at index i
-    s = ready
-    while i < len(starts):
-        if s + dur <= starts[i]:
-            return s
-        s = max(s, ends[i])
-        i += 1
-    return s
