@@ -6,8 +6,9 @@ that its wall time and peak memory are its own.
         [--cpsat-sizes 400,1000,3000] [--time-limit 60] [--cpsat-time-limit 30]
 
 For each size: ``h2h_plus`` (default options), then ``lns`` with the time limit: latency,
-the bound the result carries and its source, the ratio to it, neighbourhoods, seconds per
-neighbourhood and CP-SAT's share of the time, wall time and peak resident memory.  Then
+the bound the result carries and its source, the ratio to it, the mapping phase's and the
+windows' neighbourhoods and seconds per neighbourhood, CP-SAT's share of the time, wall
+time and peak resident memory.  Then
 ``cpsat`` with its own time limit: whether a schedule and a bound came back, and the wall
 time against the limit.
 """
@@ -65,9 +66,12 @@ def main() -> None:
                  " lns latency / h2h_plus latency; `/ bound`: latency over the bound the"
                  " result carries.", "",
                  f"## lns, {args.time_limit:g} s", "",
+                 "`mapping phase`: its neighbourhoods, seconds per neighbourhood and the"
+                 " largest accelerator load it started and ended with (seconds of busy"
+                 " time); `windows`: the same for the schedule's windows after it.", "",
                  "| layers | h2h_plus [s] | h2h_plus time [s] | lns [s] | vs h2h_plus |"
-                 " bound [s] | bound source | lns / bound | neighbourhoods | s per"
-                 " neighbourhood | CP-SAT share | wall [s] | peak memory [MB] |",
+                 " bound [s] | bound source | lns / bound | mapping phase | windows |"
+                 " CP-SAT share | wall [s] | peak memory [MB] |",
                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for n in lns_sizes:
             plus, plus_wall, _ = run(["solve", str(files[n]), "--solver", "h2h_plus",
@@ -76,11 +80,16 @@ def main() -> None:
                                   str(args.time_limit), "--seed", "0", "--json"])
             info = res.get("info", {})
             lat, base, bound = res.get("latency_s"), plus.get("latency_s"), res.get("bound")
+            phase = info.get("mapping_phase")
+            mapping = "-" if not phase else (
+                f"{phase['neighbourhoods']} x {phase.get('s_per_neighbourhood')} s,"
+                f" {phase['largest_load_s'][0]:.3f} -> {phase['largest_load_s'][1]:.3f}")
             lines.append(
                 f"| {n} | {base:.4f} | {plus_wall:.1f} | {lat:.4f} | {lat / base:.3f} |"
                 f" {bound:.4f} | {info.get('bound_source', '-')} | {lat / bound:.2f} |"
-                f" {info.get('neighbourhoods')} | {info.get('s_per_neighbourhood')} |"
-                f" {info.get('cp_sat_share')} | {wall:.1f} | {rss:.0f} |")
+                f" {mapping} | {info.get('neighbourhoods')} x"
+                f" {info.get('s_per_neighbourhood')} s | {info.get('cp_sat_share')} |"
+                f" {wall:.1f} | {rss:.0f} |")
             print(lines[-1], flush=True)
         lines += ["", f"## cpsat, {args.cpsat_time_limit:g} s", "",
                   "| layers | status | latency [s] | bound [s] | gap | wall [s] |"

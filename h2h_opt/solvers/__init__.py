@@ -30,11 +30,6 @@ log = logging.getLogger(__name__)
 #: Most of a time limit a warm start may take (its own limit; what it really takes,
 #: cheap bound included, is taken off the solver's).
 WARM_SHARE = 0.3
-#: The quick heuristics that ``warm_start=best`` runs (the fast one first), keeping the
-#: schedule that evaluates best: which wins depends on the instance (H2H's
-#: communication-aware steps where transfers dominate, HEFT's list scheduling where
-#: parallel models must be balanced over fast links).
-QUICK = ("heft", "h2h_plus")
 
 #: name -> (module, class); modules are imported on first use.
 SOLVERS: dict[str, tuple[str, str]] = {
@@ -112,7 +107,8 @@ def solve(inst: Instance, solver: str = "h2h", params: SolveParams | None = None
         # counts against the time limit
         share = None if params.time_limit_s is None else WARM_SHARE * params.time_limit_s
         best_ws: SolveResult | None = None
-        for name in (QUICK if warm == "best" else (warm,)):
+        quick = backend.quick_starts(inst, replace(params, options=opts))
+        for name in (quick if warm == "best" else (warm,)):
             left = None if share is None else max(0.05, share - (time.perf_counter() - t0))
             ws = solve(inst, name, SolveParams(time_limit_s=left, seed=params.seed))
             if ws.schedule is not None and ws.objective is not None and (

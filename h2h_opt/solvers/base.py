@@ -235,6 +235,9 @@ class Solver(Protocol):
     def supports(self, inst: Instance) -> str | None:
         """``None`` if the instance is supported, else a one-line reason."""
 
+    def quick_starts(self, inst: Instance, params: SolveParams) -> tuple[str, ...]:
+        """The heuristics ``warm_start=best`` runs for ``inst``."""
+
     def solve(self, inst: Instance, params: SolveParams,
               initial: Schedule | None = None) -> SolveResult:
         """Solve; ``initial`` is a warm start (a schedule of this instance)."""
@@ -258,3 +261,10 @@ class BaseSolver:
     def option(self, params: SolveParams, name: str) -> Any:
         """The checked value of the declared option ``name`` (given, else its default)."""
         return option_value(self.name, self.options, params.options, name)
+
+    def quick_starts(self, inst: Instance, params: SolveParams) -> tuple[str, ...]:
+        """The quick heuristics ``warm_start=best`` runs for ``inst``, the fast one first,
+        keeping the schedule that evaluates best: which wins depends on the instance
+        (H2H's communication-aware steps where transfers dominate, HEFT's list
+        scheduling where parallel models must be balanced over fast links)."""
+        return ("heft", "h2h_plus")

@@ -191,16 +191,16 @@ def test_ordering_the_relaxations_mapping_keeps_a_feasible_start():
                                       "VR_gaming-Dual_4K-WS_OS"])  # h2h_plus better
 def test_starts_from_the_better_quick_heuristic(scenario):
     """warm_start=best runs heft and h2h_plus and starts from the one that evaluates
-    better; lns is never worse than either."""
+    better; lns is never worse than either.  (VR_gaming has 469 layers: the mapping
+    phase is off here, with it ``best`` is HEFT alone.)"""
     inst = read_instance(ROOT / f"instances/xrbench/{scenario}.json")
     quick = {name: solve(inst, name).latency for name in ("heft", "h2h_plus")}
-    res = solve(inst, "lns", SolveParams(time_limit_s=60, seed=0,
-                                          options={"neighbourhoods": 2, "relax_time": 0.0,
-                                                   "polish": 0.0}))
+    opts = {"neighbourhoods": 2, "relax_time": 0.0, "polish": 0.0, "map_share": 0.0}
+    res = solve(inst, "lns", SolveParams(time_limit_s=60, seed=0, options=opts))
     assert res.info["warm_start_from"] == min(quick, key=quick.__getitem__)
     assert res.latency <= min(quick.values()) * (1 + 1e-12)
     only = solve(inst, "lns", SolveParams(time_limit_s=60, seed=0, options={
-        "neighbourhoods": 2, "relax_time": 0.0, "polish": 0.0, "warm_start": "h2h_plus"}))
+        **opts, "warm_start": "h2h_plus"}))
     assert only.info["warm_start_from"] == "h2h_plus"
 
 
@@ -343,19 +343,24 @@ def test_a_load_window_counts_loads_as_the_comm_model_does():
 def test_the_mapping_phase_runs_above_polish_layers_and_never_loses():
     """Above ``polish_layers`` the mapping phase lowers the largest load and hands its
     list-scheduled mapping to the windows only when that is better; the result is the
-    evaluator's and never worse than the start."""
+    evaluator's, never worse than the start, and the same run to run under the work
+    limits."""
     inst = random_layered(60, 4, seed=11, locality="same_accelerator")
-    start = solve(inst, "h2h_plus")
+    start = solve(inst, "heft")
     opts = {**WORK, "polish_layers": 10, "map_neighbourhoods": 40, "map_share": 0.5}
     res = solve(inst, "lns", SolveParams(time_limit_s=60, seed=0, options=opts))
     phase = res.info["mapping_phase"]
     assert phase["neighbourhoods"] == 40
+    assert res.info["warm_start_from"] == "heft"  # best: HEFT alone before the phase
     first, last = phase["largest_load_s"]
     assert last <= first
     assert evaluate(inst, res.schedule).feasible
     assert res.latency <= start.latency * (1 + 1e-12)
     if phase.get("taken"):
         assert phase["list_scheduled_s"] < start.latency
+    again = solve(inst, "lns", SolveParams(time_limit_s=60, seed=0, options=opts))
+    assert again.info["mapping_phase"]["largest_load_s"] == phase["largest_load_s"]
+    assert again.schedule.mapping == res.schedule.mapping  # work limits bind: reproducible
     small = solve(inst, "lns", SolveParams(time_limit_s=60, seed=0, options={
         **opts, "polish_layers": 300}))
     assert "mapping_phase" not in small.info
