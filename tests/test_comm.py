@@ -53,6 +53,8 @@ def test_tick_terms_round_the_seconds_up_and_joules_match(comm_mode, seed):
     for x, r in random_decisions(inst, tab, rng, 20):
         dur = durations(tab, comm_mode, "same_accelerator", x, r, prev)
         ticks = comm.busy_ticks(x.tolist(), r.tolist())
+        some = sorted(rng.choice(tab.num_layers, size=5, replace=False).tolist(), reverse=True)
+        assert comm.busy_ticks(x.tolist(), r.tolist(), some) == [ticks[v] for v in some]
         for v in range(tab.num_layers):
             # E2-E4 / E6: every term rounded up (SPEC §6), so ticks cover the seconds
             # and exceed them by less than one tick per term

@@ -364,3 +364,19 @@ def test_the_mapping_phase_runs_above_polish_layers_and_never_loses():
     small = solve(inst, "lns", SolveParams(time_limit_s=60, seed=0, options={
         **opts, "polish_layers": 300}))
     assert "mapping_phase" not in small.info
+
+
+def test_a_stalled_mapping_phase_leaves_the_time_to_the_windows():
+    """Once neither half of the mapping phase improves for MAP_PATIENCE neighbourhoods it
+    ends, long before its share of the time, and the windows run."""
+    from h2h_opt.solvers.exact.lns import MAP_PATIENCE
+
+    inst = random_layered(24, 2, seed=3, locality="same_accelerator")
+    res = solve(inst, "lns", SolveParams(time_limit_s=60, seed=0, options={
+        "polish_layers": 10, "map_share": 0.9, "polish": 0.0, "relax_time": 0.0,
+        "neighbourhoods": 5, "sub_time": 0.05}))
+    phase = res.info["mapping_phase"]
+    assert phase["stalled"] and "balance_from_s" in phase
+    assert phase["neighbourhoods"] >= 2 * MAP_PATIENCE
+    assert res.info["neighbourhoods"] == 5
+    assert res.info["mapping_phase_s"] < 0.5 * 60
