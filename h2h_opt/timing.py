@@ -241,9 +241,14 @@ class Timeline:
         return s
 
     def place(self, a: int, v: int, s: float, f: float) -> None:
-        """``v`` in ``[s, f]`` on ``a``: after any interval starting at ``s`` too (a
-        layer of no duration placed before it may be its predecessor)."""
-        i = bisect.bisect_right(self.starts[a], s)
+        """``v`` in ``[s, f]`` on ``a``, kept sorted by (start, end): among intervals
+        starting at ``s`` too, a layer of no duration goes first (it fits before the
+        one it shares its start with) and one with a duration after those of none
+        (one placed earlier may be its predecessor)."""
+        starts, ends = self.starts[a], self.ends[a]
+        i = bisect.bisect_right(starts, s)
+        while i and starts[i - 1] == s and ends[i - 1] > f:
+            i -= 1
         self.starts[a].insert(i, s)
         self.ends[a].insert(i, f)
         self.slots[a].insert(i, v)

@@ -363,3 +363,21 @@ def test_list_schedule_keeps_the_mapping_and_puts_the_longest_chain_first():
     sched, timing = Timer(inst, tables).schedule(dec)
     assert evaluate(inst, sched).feasible
     assert timing.makespan == pytest.approx(4.0)
+
+
+def test_the_timeline_keeps_layers_of_no_duration_in_order():
+    """Intervals sharing a start stay sorted by end: a layer of no duration fits before
+    the interval it shares its start with (and the gap search still sees that interval
+    busy), a layer with a duration goes after one of none placed earlier (possibly its
+    predecessor)."""
+    from h2h_opt.timing import Timeline
+
+    line = Timeline(2)
+    line.place(0, 0, 10.0, 15.0)
+    line.place(0, 1, 10.0, 10.0)
+    assert line.slots[0] == [1, 0] and line.ends[0] == [10.0, 15.0]
+    assert line.earliest(0, 10.0, 3.0) == 15.0
+    line.place(1, 2, 10.0, 10.0)
+    line.place(1, 3, 10.0, 13.0)
+    line.place(1, 4, 10.0, 10.0)
+    assert line.slots[1] == [2, 4, 3]

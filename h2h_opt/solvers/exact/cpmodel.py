@@ -439,8 +439,7 @@ class SatModel(TickModel):
             md.add_hint(self.busy[v], busy[v])
         for (v, a), size in self.busy_on.items():
             md.add_hint(size, busy[v] if x[v] == a else size.proto.domain[0])
-        for (v, a), ub in self.used.items():
-            md.add_hint(ub, any(x[u] == a for u in range(v + 1)))
+        self._hint_used(x)
         makespan = int(max(finish)) if finish else 0
         md.add_hint(self.makespan, makespan)
         if self.energy_var is not None:
@@ -466,6 +465,16 @@ class SatModel(TickModel):
         for (k, a, b), pv in self.pairs.items():
             md.add_hint(pv, x[src[k]] == a and x[dst[k]] == b)
 
+    def _hint_used(self, x: Sequence[int]) -> None:
+        """Hint the symmetry literals (:meth:`_symmetry`): ``used[v, a]`` iff a layer up
+        to ``v`` runs on ``a``."""
+        seen: set[int] = set()
+        for v in range(self.n):
+            seen.add(x[v])
+            for a in (g for group in self.groups for g in group):
+                if (v, a) in self.used:
+                    self.model.add_hint(self.used[v, a], a in seen)
+
     def hint_relaxation(self, dec: Decision) -> None:
         """Hint the load relaxation (:meth:`build_load_relaxation`) completely from
         ``dec``'s mapping and residency: the literals, each layer's busy time and
@@ -480,8 +489,9 @@ class SatModel(TickModel):
         for v, (f, lv) in enumerate(self.relax_finish):
             md.add_hint(lv, int(busy[v]))
             md.add_hint(f, int(finish[v]))
-        for (v, a), ub in self.used.items():
-            md.add_hint(ub, any(x[u] == a for u in range(v + 1)))
+        self._hint_used(x)
+        if self.energy_var is not None:  # under an energy cap
+            md.add_hint(self.energy_var, self.energy_units(x, r))
         loads = [0] * self.m
         for v in range(self.n):
             loads[x[v]] += int(busy[v])

@@ -109,9 +109,9 @@ class LoadWindow:
     (:func:`_assignment`) and every accelerator's load -- the busy times of the layers
     outside it as a constant, the model's terms for the rest (the load relaxation's
     rows, :meth:`SatModel._load_cuts`).  No load may exceed ``top`` (the largest now);
-    ``balance``: minimise the largest load, then the summed one; else the summed load
-    (fewer reads, writes and weight loads: layers that exchange data gather on one
-    accelerator)."""
+    ``balance``: minimise the largest load weighted by the window's layers times the
+    accelerators, plus the summed load; else the summed load alone (fewer reads, writes
+    and weight loads: layers that exchange data gather on one accelerator)."""
 
     def __init__(self, base: SatModel, x: list[int], r: list[bool], busy: list[int],
                  loads: list[int], freed: set[int], top: int, balance: bool) -> None:
@@ -132,6 +132,7 @@ class LoadWindow:
         summed = sum(c * lit for c, lit in total)
         md.minimize(len(layers) * base.m * largest + summed if balance else summed)
         self.mdl.hint_assignment(x, r)
+        md.add_hint(largest, top)
 
     def mapping(self, solver: Any) -> tuple[list[int], list[bool], list[int]]:
         """The mapping and residency with the sub-model's solution in it (E9 exact), and
@@ -442,7 +443,7 @@ class LnsSolver(ExactSolver):
                 t1 = time.perf_counter()
                 mapped, map_stats = self._map_search(
                     base, current, solver, t1 + share * (deadline - t1),
-                    np.random.default_rng(params.seed), self.option(params, "sub_time"),
+                    params.seed, self.option(params, "sub_time"),
                     self.option(params, "map_neighbourhoods"))
                 map_stats["list_scheduled_s"] = score(mapped)[0][0]
                 if _less(score(mapped)[0], score(current)[0]):
@@ -650,20 +651,22 @@ class LnsSolver(ExactSolver):
         return bound, _mapping(base, relax, dec, solver)
 
     @staticmethod
-    def _map_search(base: SatModel, dec: Decision, solver: Any, deadline: float, rng: Any,
+    def _map_search(base: SatModel, dec: Decision, solver: Any, deadline: float, seed: int,
                     sub_time: float, limit: int) -> tuple[Decision, dict[str, Any]]:
         """The mapping phase: large-neighbourhood search on the load relaxation
         (:class:`LoadWindow`), then the best mapping list-scheduled.  Each step frees
         :data:`MAP_SIZE` layers -- a connected region around a layer of the most loaded
         accelerator, layers of that accelerator, or layers at random -- and keeps the
-        result when (largest load, summed load) drops.  The first half of the time
-        lowers the summed load under the largest one, the second half balances; either
-        ends early after :data:`MAP_PATIENCE` neighbourhoods without an improvement.
+        result when (largest load, summed load) drops.  The first half of the time (or
+        of ``limit``) lowers the summed load under the largest one, the second half
+        balances; either ends early after :data:`MAP_PATIENCE` neighbourhoods without an
+        improvement.  Reproducible for a ``seed`` when ``limit`` binds.
         Measured on ``random-n1000-a8`` (40 s): largest load 3.375 -> 2.565 s, list
         scheduled 2.624 s (``h2h_plus`` 3.417 s; minimising the largest load all the
         time: 2.701 s)."""
         x, r = dec.x.tolist(), dec.r.tolist()
         comm, wl = base.comm, base.inst.workload
+        rng = np.random.default_rng(seed)
         busy = comm.busy_ticks(x, r)
         per = [0] * base.m
         for v in range(base.n):
@@ -678,7 +681,8 @@ class LnsSolver(ExactSolver):
             now = time.perf_counter()
             if now >= deadline - 0.05:
                 break
-            if not balance and (now - t0 >= 0.5 * (deadline - t0) or idle >= MAP_PATIENCE):
+            if not balance and (now - t0 >= 0.5 * (deadline - t0) or it >= limit // 2
+                                or idle >= MAP_PATIENCE):
                 balance, idle = True, 0
                 stats["balance_from_s"] = round(now - t0, 3)
             elif balance and idle >= MAP_PATIENCE:
@@ -686,7 +690,7 @@ class LnsSolver(ExactSolver):
                 break
             stats["neighbourhoods"] += 1
             on = np.flatnonzero(where == int(np.argmax(per)))
-            kind = int(rng.integers(3))
+            kind = int(rng.integers(3)) if len(on) else 2
             size = min(MAP_SIZE, base.n)
             if kind == 0:  # a connected region around a layer of the most loaded
                 seed = int(rng.choice(on))
@@ -703,7 +707,7 @@ class LnsSolver(ExactSolver):
             else:
                 freed = {int(v) for v in rng.choice(base.n, size=size, replace=False)}
             window = LoadWindow(base, x, r, busy, per, freed, key[0], balance)
-            sp.random_seed = it % (2**31)
+            sp.random_seed = (seed + it) % (2**31)
             sp.max_deterministic_time = sub_time
             sp.max_time_in_seconds = max(0.01, deadline - now)
             t1 = time.perf_counter()
