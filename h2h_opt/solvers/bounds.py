@@ -18,7 +18,16 @@ the transfers no decision can avoid, E2-E4 / E6):
   (its mapping, its starts) is feasible, so its optimum is a bound, and it is at least
   the other two: moving work to a less loaded accelerator now lengthens the chains it
   lies on (on the ``paper`` suite it raises the cheap bound on 39 of 60 instances, by
-  5.4 % on average and up to 24 %).
+  5.4 % on average and up to 24 %);
+* ``windows`` -- the same LP with head-tail load rows: a layer cannot start before its
+  head ``h(v)`` (the longest chain of least busy times into it) and the makespan is at
+  least its finish plus its tail ``q(v)`` (the longest chain after it).  So for any
+  ``r``, ``q`` the layers ``S = {v: h(v) >= r, q(v) >= q}`` run inside ``[r, T - q]``
+  and, accelerator by accelerator (E8), ``T >= r + q + Σ_{v in S} least[v,a]·x[v,a]``.
+  The rows are taken for every distinct head (``q = 0``), every distinct tail
+  (``r = 0``) and a grid of both, thinned to :data:`WINDOW_NONZEROS` entries.  A
+  fork-join workload whose branches end in a chain (three sensor branches, then the
+  fusion layers) gains most: the branches' work cannot overlap the fusion chain.
 
 Energy (E11) is bounded by every layer at its least energy (compute, and the
 transfers no decision can avoid).  The bound of a result is the best of those that
@@ -36,8 +45,11 @@ from ..comm import CommModel
 from ..cost import CostTables
 from ..model import Instance
 
-__all__ = ["LowerBound", "critical_path_bound", "energy_bound", "load_bound",
+__all__ = ["LowerBound", "critical_path_bound", "energy_bound", "heads_tails", "load_bound",
            "load_path_bound", "lower_bound", "relaxations"]
+
+WINDOW_NONZEROS = 200_000  # most matrix entries the head-tail rows may add (about)
+WINDOW_GRID = 16  # heads and tails (each) whose pairs get rows
 
 
 @dataclass(frozen=True)
@@ -49,15 +61,49 @@ class LowerBound:
     source: str
 
 
-def critical_path_bound(comm: CommModel) -> float:
-    """Longest chain of least busy times (seconds)."""
+def heads_tails(comm: CommModel) -> tuple[np.ndarray, np.ndarray]:
+    """Per layer, the longest chain of least busy times before it (its head: it starts
+    no earlier) and after it (its tail: the makespan is at least its finish plus it),
+    seconds (E5; p2p delays may be 0, so none is counted)."""
     least = comm.least_busy().min(axis=1)
     wl = comm.inst.workload
-    finish = np.zeros(comm.n)
+    head, tail = np.zeros(comm.n), np.zeros(comm.n)
     for v in wl.topo:
-        start = max((finish[u] for u in wl.preds[v]), default=0.0)
-        finish[v] = start + least[v]
-    return float(finish.max()) if comm.n else 0.0
+        head[v] = max((head[u] + least[u] for u in wl.preds[v]), default=0.0)
+    for v in reversed(wl.topo):
+        tail[v] = max((tail[w] + least[w] for w in wl.succs[v]), default=0.0)
+    return head, tail
+
+
+def critical_path_bound(comm: CommModel) -> float:
+    """Longest chain of least busy times (seconds)."""
+    if not comm.n:
+        return 0.0
+    head, _ = heads_tails(comm)
+    return float((head + comm.least_busy().min(axis=1)).max())
+
+
+def _window_sets(comm: CommModel, per_set: int) -> list[tuple[float, np.ndarray]]:
+    """The head-tail sets of the module notes: ``(r + q, layers)``, at most about
+    ``WINDOW_NONZEROS / per_set`` entries' worth (``per_set``: entries a layer adds)."""
+    head, tail = heads_tails(comm)
+    heads, tails = np.unique(head), np.unique(tail)
+    grid_h = heads[np.linspace(0, len(heads) - 1, min(len(heads), WINDOW_GRID)).astype(int)]
+    grid_t = tails[np.linspace(0, len(tails) - 1, min(len(tails), WINDOW_GRID)).astype(int)]
+    pairs = {(float(r), 0.0) for r in heads} | {(0.0, float(q)) for q in tails}
+    pairs |= {(float(r), float(q)) for r in grid_h for q in grid_t}
+    pairs.discard((0.0, 0.0))  # the plain load rows
+    sets = []
+    for r, q in sorted(pairs):
+        layers = np.flatnonzero((head >= r) & (tail >= q))
+        if len(layers):
+            sets.append((r + q, layers))
+    budget = max(1, WINDOW_NONZEROS // max(1, per_set))
+    if sum(len(s) for _, s in sets) > budget:  # thin evenly, keeping the first and last
+        size = sum(len(s) for _, s in sets) / len(sets)
+        keep = max(2, int(budget / size))
+        sets = [sets[i] for i in np.unique(np.linspace(0, len(sets) - 1, keep).astype(int))]
+    return sets
 
 
 def load_bound(comm: CommModel, time_limit_s: float = 10.0) -> float | None:
@@ -113,9 +159,10 @@ def _solve_lp(lp: Any, time_limit_s: float) -> float | None:
     return max(0.0, value * (1 - 1e-7))
 
 
-def load_path_bound(comm: CommModel, time_limit_s: float = 10.0) -> float | None:
-    """The combined LP of the module notes (seconds), or ``None`` if HiGHS did not solve
-    it to optimality within ``time_limit_s``."""
+def load_path_bound(comm: CommModel, time_limit_s: float = 10.0, windows: bool = True
+                    ) -> float | None:
+    """The combined LP of the module notes (seconds; ``windows``: with the head-tail
+    rows), or ``None`` if HiGHS did not solve it to optimality within ``time_limit_s``."""
     import highspy
 
     least = comm.least_busy()
@@ -142,6 +189,16 @@ def load_path_bound(comm: CommModel, time_limit_s: float = 10.0) -> float | None
                                        if int(pairs[j, 1]) == a])
         lower.append(0.0)
         upper.append(inf)
+    if windows:  # T - Σ_{v in S} least[v,a] x[v,a] >= r + q for every set and accelerator
+        by_acc: list[list[list[tuple[int, float]]]] = [[[] for _ in range(m)] for _ in range(n)]
+        for v in range(n):
+            for j, c in busy_cols[v]:
+                by_acc[v][int(pairs[j, 1])].append((j, -c))
+        for rq, layers in _window_sets(comm, max(1, k // n)):
+            for a in range(m):
+                rows.append([(t_col, 1.0)] + [e for v in layers.tolist() for e in by_acc[v][a]])
+                lower.append(rq)
+                upper.append(inf)
     src, dst = comm.tables.edge_src.tolist(), comm.tables.edge_dst.tolist()
     for u, w in zip(src, dst, strict=True):  # E5: s_w - s_u - busy_u >= 0
         rows.append([(s_col + w, 1.0), (s_col + u, -1.0)] + [(j, -c) for j, c in busy_cols[u]])
@@ -180,8 +237,10 @@ def lower_bound(inst: Instance, tables: CostTables, time_limit_s: float = 10.0
         return LowerBound(energy_bound(comm), "least energy of every layer")
     cp = critical_path_bound(comm)
     both = load_path_bound(comm, time_limit_s)
+    if both is None:  # the head-tail rows made it too big for the time: without them
+        both = load_path_bound(comm, time_limit_s, windows=False)
     if both is not None and both > cp * (1 + 1e-6):
-        return LowerBound(both, "load and precedence relaxation (LP, HiGHS)")
+        return LowerBound(both, "load, precedence and head-tail relaxation (LP, HiGHS)")
     load = load_bound(comm, time_limit_s) if both is None else None
     if load is not None and load > cp:
         return LowerBound(load, "load relaxation (LP, HiGHS)")
@@ -191,10 +250,11 @@ def lower_bound(inst: Instance, tables: CostTables, time_limit_s: float = 10.0
 def relaxations(inst: Instance, time_limit_s: float = 10.0) -> dict[str, float | None]:
     """Every makespan relaxation of the module notes for ``inst`` (seconds; None where
     an LP was not solved to optimality in time): ``critical_path``, ``load``,
-    ``load_path``."""
+    ``load_path`` and ``windows`` (``load_path`` with the head-tail rows)."""
     from ..cost import compile_tables
 
     comm = CommModel(inst, compile_tables(inst))
     return {"critical_path": critical_path_bound(comm),
             "load": load_bound(comm, time_limit_s),
-            "load_path": load_path_bound(comm, time_limit_s)}
+            "load_path": load_path_bound(comm, time_limit_s, windows=False),
+            "windows": load_path_bound(comm, time_limit_s)}
