@@ -23,7 +23,8 @@ the transfers no decision can avoid, E2-E4 / E6):
   head ``h(v)`` (the longest chain of least busy times into it) and the makespan is at
   least its finish plus its tail ``q(v)`` (the longest chain after it).  So for any
   ``r``, ``q`` the layers ``S = {v: h(v) >= r, q(v) >= q}`` run inside ``[r, T - q]``
-  and, accelerator by accelerator (E8), ``T >= r + q + Σ_{v in S} least[v,a]·x[v,a]``.
+  and, accelerator by accelerator (E8), ``T >= r + q + Σ_{v in S} least[v,a]·x[v,a]``
+  (with ``r``, ``q`` raised to the least head and the least tail over ``S``).
   The rows are taken for every distinct head (``q = 0``), every distinct tail
   (``r = 0``) and a grid of both, thinned to :data:`WINDOW_NONZEROS` entries.  A
   fork-join workload whose branches end in a chain (three sensor branches, then the
@@ -84,8 +85,9 @@ def critical_path_bound(comm: CommModel) -> float:
 
 
 def _window_sets(comm: CommModel, per_set: int) -> list[tuple[float, np.ndarray]]:
-    """The head-tail sets of the module notes: ``(r + q, layers)``, at most about
-    ``WINDOW_NONZEROS / per_set`` entries' worth (``per_set``: entries a layer adds)."""
+    """The head-tail sets of the module notes: ``(least head + least tail, layers)``,
+    thinned to about ``WINDOW_NONZEROS / per_set`` entries' worth (``per_set``: entries
+    a layer adds)."""
     head, tail = heads_tails(comm)
     heads, tails = np.unique(head), np.unique(tail)
     grid_h = heads[np.linspace(0, len(heads) - 1, min(len(heads), WINDOW_GRID)).astype(int)]
@@ -200,7 +202,7 @@ def load_path_bound(comm: CommModel, time_limit_s: float = 10.0, windows: bool =
                                        if int(pairs[j, 1]) == a])
         lower.append(0.0)
         upper.append(inf)
-    if windows:  # T - Σ_{v in S} least[v,a] x[v,a] >= r + q for every set and accelerator
+    if windows:  # T - Σ_{v in S} least[v,a] x[v,a] >= its constant, every set and accelerator
         by_acc: list[list[list[tuple[int, float]]]] = [[[] for _ in range(m)] for _ in range(n)]
         for v in range(n):
             for j, c in busy_cols[v]:
