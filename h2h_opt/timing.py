@@ -12,16 +12,35 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import networkx as nx
 import numpy as np
 
 from .comm import CommModel, Durations, durations, energy
 from .cost import CostTables, compile_tables
-from .model import Instance, ModelError
+from .model import Instance, ModelError, Workload
 from .schedule import Decision, Schedule
 
-__all__ = ["Retimer", "ScheduleCycleError", "Timeline", "Timer", "Timing", "asap", "list_schedule"]
+__all__ = ["Retimer", "ScheduleCycleError", "Timeline", "Timer", "Timing", "asap", "chains",
+           "list_schedule"]
+
+Num = TypeVar("Num", int, float)
+
+
+def chains(least: Sequence[Num], workload: Workload) -> tuple[list[Num], list[Num]]:
+    """Per layer, the longest chain of ``least`` durations before it (its head: it
+    starts no earlier) and after it (its tail: the makespan is at least its finish plus
+    it); E5 without delays.  Seconds or ticks, as ``least`` is (ints stay ints)."""
+    head = [0 * x for x in least]
+    tail = list(head)
+    for v in workload.topo:
+        for u in workload.preds[v]:
+            head[v] = max(head[v], head[u] + least[u])
+    for v in reversed(workload.topo):
+        for w in workload.succs[v]:
+            tail[v] = max(tail[v], least[w] + tail[w])
+    return head, tail
 
 
 class ScheduleCycleError(ModelError):

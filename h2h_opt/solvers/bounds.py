@@ -45,6 +45,7 @@ import numpy as np
 from ..comm import CommModel
 from ..cost import CostTables
 from ..model import Instance
+from ..timing import chains
 
 __all__ = ["LowerBound", "critical_path_bound", "energy_bound", "heads_tails", "load_bound",
            "load_path_bound", "lower_bound", "relaxations"]
@@ -66,14 +67,8 @@ def heads_tails(comm: CommModel) -> tuple[np.ndarray, np.ndarray]:
     """Per layer, the longest chain of least busy times before it (its head: it starts
     no earlier) and after it (its tail: the makespan is at least its finish plus it),
     seconds (E5; p2p delays may be 0, so none is counted)."""
-    least = comm.least_busy().min(axis=1)
-    wl = comm.inst.workload
-    head, tail = np.zeros(comm.n), np.zeros(comm.n)
-    for v in wl.topo:
-        head[v] = max((head[u] + least[u] for u in wl.preds[v]), default=0.0)
-    for v in reversed(wl.topo):
-        tail[v] = max((tail[w] + least[w] for w in wl.succs[v]), default=0.0)
-    return head, tail
+    head, tail = chains(comm.least_busy().min(axis=1).tolist(), comm.inst.workload)
+    return np.array(head, dtype=float), np.array(tail, dtype=float)
 
 
 def critical_path_bound(comm: CommModel) -> float:

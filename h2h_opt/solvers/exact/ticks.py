@@ -16,7 +16,7 @@ from ...comm import CommModel, exact_support
 from ...cost import CostTables, compile_tables
 from ...model import Instance
 from ...schedule import Decision, Schedule
-from ...timing import Retimer, Timer
+from ...timing import Retimer, Timer, chains
 
 __all__ = ["TickModel", "exact_support", "tick_makespan"]
 
@@ -105,17 +105,9 @@ class TickModel:
         """Least busy time of every layer, its head (earliest start: longest chain of
         least busy times before it) and tail (least time from its end to the
         makespan), all in ticks; transfer delays of p2p are left out (they may be 0)."""
-        wl = self.inst.workload
         least = [min(self.busy_range_on(v, a)[0] for a in self.feas[v])
                  for v in range(self.n)]
-        head = [0] * self.n
-        for v in wl.topo:
-            for u in wl.preds[v]:
-                head[v] = max(head[v], head[u] + least[u])
-        tail = [0] * self.n
-        for v in reversed(wl.topo):
-            for w in wl.succs[v]:
-                tail[v] = max(tail[v], least[w] + tail[w])
+        head, tail = chains(least, self.inst.workload)
         return least, head, tail
 
 
