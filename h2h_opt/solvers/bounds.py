@@ -1,7 +1,7 @@
 """Lower bounds at any size, for every result (heuristics included).
 
-Two cheap relaxations of the makespan (E10), both over the *least* busy time of each
-layer on each accelerator (:meth:`h2h_opt.comm.CommModel.least_busy`: compute plus
+Cheap relaxations of the makespan (E10), the first four over the *least* busy time of
+each layer on each accelerator (:meth:`h2h_opt.comm.CommModel.least_busy`: compute plus
 the transfers no decision can avoid, E2-E4 / E6):
 
 * ``critical_path`` -- the longest chain of the DAG where every layer takes its least
@@ -28,7 +28,17 @@ the transfers no decision can avoid, E2-E4 / E6):
   The rows are taken for every distinct head (``q = 0``), every distinct tail
   (``r = 0``) and a grid of both, thinned to :data:`WINDOW_NONZEROS` entries.  A
   fork-join workload whose branches end in a chain (three sensor branches, then the
-  fusion layers) gains most: the branches' work cannot overlap the fusion chain.
+  fusion layers) gains most: the branches' work cannot overlap the fusion chain;
+* ``residency`` and ``transfers`` -- the same LP with the busy time a mapping decides
+  instead of the least one (:func:`_busy_columns`): the weights that do not fit an
+  accelerator's memory are loaded (E2, E9: a knapsack row over the resident shares),
+  and a layer whose producer or successor runs elsewhere reads or writes over the host
+  link (E3, E4: ``z >= x[v,a] - x[u,a]``), or (p2p) waits for the least link delay
+  unless both ends share an accelerator (E7).  Every 0/1 mapping with its residency
+  is feasible at its own busy times, so the optimum stays a bound.  The least busy
+  time lets the LP move a layer away from its producer for free; on the ``paper``
+  suite the two raise the cheap bound by up to 33 % (driving on hetero2 at 0.125
+  GB/s, where the weights are 4.8 times the largest memory).
 
 Energy (E11) is bounded by every layer at its least energy (compute, and the
 transfers no decision can avoid).  The bound of a result is the best of those that
@@ -52,6 +62,12 @@ __all__ = ["LowerBound", "critical_path_bound", "energy_bound", "heads_tails", "
 
 WINDOW_NONZEROS = 200_000  # most matrix entries the head-tail rows may add (about)
 WINDOW_GRID = 16  # heads and tails (each) whose pairs get rows
+# Most runnable (layer, accelerator) pairs for the weight-memory rows and for the
+# transfer rows in lower_bound: both take 0.1-0.8 s on the paper suite (<= 784 pairs);
+# on random_layered(n, 8): residency 0.6 s at 250 layers, 1.0-1.7 s at 1 000, 8.7 s at
+# 3 000; transfers 0.7 s at 125 layers, 4.3 s at 250, 7 s at 500, 20 s at 1 000.
+RESIDENCY_PAIRS = 10_000
+TRANSFER_PAIRS = 2_000
 
 
 @dataclass(frozen=True)
@@ -146,13 +162,15 @@ def load_bound(comm: CommModel, time_limit_s: float = 10.0) -> float | None:
     return _solve_lp(lp, time_limit_s)
 
 
-def _solve_lp(lp: Any, time_limit_s: float) -> float | None:
-    """``lp``'s optimum by HiGHS, or None unless solved to optimality in time."""
+def _solve_lp(lp: Any, time_limit_s: float, solver: str = "choose") -> float | None:
+    """``lp``'s optimum by HiGHS (``solver``: its option of that name), or None unless
+    solved to optimality in time."""
     import highspy
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("solver", solver)
     h.passModel(lp)
     h.run()
     status = h.getModelStatus()
@@ -167,69 +185,172 @@ def _solve_lp(lp: Any, time_limit_s: float) -> float | None:
     return max(0.0, value * (1 - 1e-7))
 
 
-def load_path_bound(comm: CommModel, time_limit_s: float = 10.0, windows: bool = True
-                    ) -> float | None:
-    """The combined LP of the module notes (seconds; ``windows``: with the head-tail
-    rows), or ``None`` if HiGHS did not solve it to optimality within ``time_limit_s``."""
-    import highspy
+class _Lp:
+    """A linear program built column by column and row by row (HiGHS, row-wise)."""
 
+    def __init__(self) -> None:
+        import highspy
+
+        self.inf = highspy.kHighsInf
+        self.lo: list[float] = []
+        self.hi: list[float] = []
+        self.rows: list[dict[int, float]] = []
+        self.row_lo: list[float] = []
+        self.row_hi: list[float] = []
+
+    def col(self, hi: float | None = None) -> int:
+        """A new column in ``[0, hi]`` (no upper bound by default)."""
+        self.lo.append(0.0)
+        self.hi.append(self.inf if hi is None else hi)
+        return len(self.lo) - 1
+
+    def row(self, terms: list[tuple[int, float]], lo: float, hi: float | None = None
+            ) -> None:
+        """``lo <= Σ coef·col <= hi`` (no upper side by default)."""
+        merged: dict[int, float] = {}
+        for c, coef in terms:
+            merged[c] = merged.get(c, 0.0) + coef
+        self.rows.append(merged)
+        self.row_lo.append(lo)
+        self.row_hi.append(self.inf if hi is None else hi)
+
+    def minimise(self, col: int, time_limit_s: float, solver: str = "choose"
+                 ) -> float | None:
+        """The least value of column ``col`` (:func:`_solve_lp`)."""
+        import highspy
+
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = len(self.lo), len(self.rows)
+        cost = np.zeros(len(self.lo))
+        cost[col] = 1.0
+        lp.col_cost_ = cost
+        lp.col_lower_, lp.col_upper_ = np.array(self.lo), np.array(self.hi)
+        lp.row_lower_, lp.row_upper_ = np.array(self.row_lo), np.array(self.row_hi)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.cumsum([0] + [len(r) for r in self.rows]).astype(np.int32)
+        lp.a_matrix_.index_ = np.fromiter((c for r in self.rows for c in r), dtype=np.int32)
+        lp.a_matrix_.value_ = np.fromiter((x for r in self.rows for x in r.values()),
+                                          dtype=float)
+        return _solve_lp(lp, time_limit_s, solver)
+
+
+def _busy_columns(comm: CommModel, lp: _Lp, x: dict[tuple[int, int], int],
+                  residency: bool, transfers: bool) -> dict[tuple[int, int], int]:
+    """A column ``B[v,a]`` per runnable pair, the busy time ``v`` brings to ``a``: the
+    terms of :class:`h2h_opt.comm.LayerTerms`, linearised exactly for a 0/1 mapping,
+    ``fixed·x - weight·y + Σ_reads time·z + write·w``.
+
+    ``residency``: ``y <= x`` is the resident share (E2) and ``Σ_v W_v·y[v,a] <= Cap_a``
+    (E9) wherever the weights that could reside on ``a`` exceed it; otherwise (or
+    without ``residency``) ``y = x`` wherever ``v`` fits.  ``transfers`` (host):
+    ``z >= x[v,a] - x[u,a]`` is the share read from a producer ``u`` elsewhere (E3) and
+    ``w >= x[v,a] - x[s,a]`` for every successor ``s`` the share written to the host
+    (E4); without them ``z = w = 0``.  With neither, ``B[v,a] = least[v,a]·x[v,a]``."""
+    terms = comm.seconds_terms
+    wb, cap = comm.tables.weight_bytes, comm.tables.capacity
+    tight = [residency and sum(float(wb[v]) for (v, b), lt in terms.items()
+                               if b == a and lt.can_reside) > cap[a] for a in range(comm.m)]
+    busy: dict[tuple[int, int], int] = {}
+    memory: list[list[tuple[int, float]]] = [[] for _ in range(comm.m)]
+    for (v, a), xc in x.items():
+        b = busy[v, a] = lp.col()
+        lt = terms[v, a]
+        row = [(b, 1.0), (xc, -lt.fixed)]
+        if lt.can_reside and not tight[a]:
+            row.append((xc, lt.weight))
+        elif lt.can_reside:
+            y = lp.col(1.0)
+            lp.row([(xc, 1.0), (y, -1.0)], 0.0)
+            row.append((y, lt.weight))
+            memory[a].append((y, float(wb[v] / cap[a])))
+        for rt in lt.reads if transfers else ():
+            z = lp.col(1.0)
+            lp.row([(z, 1.0), (xc, -1.0), (x[rt.producer, a], 1.0)], 0.0)
+            row.append((z, -rt.time))
+        if transfers and lt.write_succs and lt.write:
+            w = lp.col(1.0)
+            for succ in lt.write_succs:
+                lp.row([(w, 1.0), (xc, -1.0), (x[succ, a], 1.0)], 0.0)
+            row.append((w, -lt.write))
+        lp.row(row, 0.0, 0.0)
+    for a in range(comm.m):
+        if memory[a]:
+            lp.row(memory[a], -lp.inf, 1.0)
+    return busy
+
+
+def load_path_bound(comm: CommModel, time_limit_s: float = 10.0, windows: bool = True,
+                    residency: bool = True, transfers: bool = True) -> float | None:
+    """The combined LP of the module notes (seconds; ``windows``: with the head-tail
+    rows; ``residency``: with the weight memory; ``transfers``: with the transfers a
+    mapping decides), or ``None`` if HiGHS did not solve it to optimality within
+    ``time_limit_s``."""
     least = comm.least_busy()
-    wl = comm.inst.workload
     n, m = comm.n, comm.m
     if n == 0:
         return 0.0
-    pairs = np.argwhere(np.isfinite(least))  # (v, a), v-major: column j = x[v,a]
-    k = len(pairs)
-    s_col, t_col = k, k + n  # s_v in columns k..k+n-1, T last
-    busy_cols: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-    for j, (v, a) in enumerate(pairs.tolist()):
-        busy_cols[v].append((j, float(least[v, a])))
-    rows: list[list[tuple[int, float]]] = []
-    lower: list[float] = []
-    upper: list[float] = []
-    inf = highspy.kHighsInf
-    for v in range(n):  # assignment
-        rows.append([(j, 1.0) for j, _ in busy_cols[v]])
-        lower.append(1.0)
-        upper.append(1.0)
-    for a in range(m):  # load: T - Σ_v least[v,a] x[v,a] >= 0
-        rows.append([(t_col, 1.0)] + [(j, -c) for v in range(n) for j, c in busy_cols[v]
-                                       if int(pairs[j, 1]) == a])
-        lower.append(0.0)
-        upper.append(inf)
-    if windows:  # T - Σ_{v in S} least[v,a] x[v,a] >= its constant, every set and accelerator
-        by_acc: list[list[list[tuple[int, float]]]] = [[[] for _ in range(m)] for _ in range(n)]
-        for v in range(n):
-            for j, c in busy_cols[v]:
-                by_acc[v][int(pairs[j, 1])].append((j, -c))
-        for rq, layers in _window_sets(comm, max(1, k // n)):
+    lp = _Lp()
+    x = {(int(v), int(a)): lp.col(1.0) for v, a in np.argwhere(np.isfinite(least))}
+    busy = _busy_columns(comm, lp, x, residency, transfers)
+    on: list[list[tuple[int, int]]] = [[] for _ in range(n)]  # (a, B[v,a]) per layer
+    for (v, a), b in busy.items():
+        on[v].append((a, b))
+    total = [lp.col() for _ in range(n)]  # busy time of v wherever it runs
+    start = [lp.col() for _ in range(n)]
+    t = lp.col()
+    for v in range(n):  # assignment, and the busy total
+        lp.row([(x[v, a], 1.0) for a, _ in on[v]], 1.0, 1.0)
+        lp.row([(total[v], 1.0)] + [(b, -1.0) for _, b in on[v]], 0.0, 0.0)
+    per_acc: list[list[tuple[int, float]]] = [[] for _ in range(m)]
+    for v in range(n):
+        for a, b in on[v]:
+            per_acc[a].append((b, -1.0))
+    for a in range(m):  # load (E8): T >= Σ_v B[v,a]
+        lp.row([(t, 1.0)] + per_acc[a], 0.0)
+    if windows:  # T - Σ_{v in S} B[v,a] >= its constant, every set and accelerator
+        for rq, layers in _window_sets(comm, max(1, len(x) // n)):
+            by_acc: list[list[tuple[int, float]]] = [[] for _ in range(m)]
+            for v in layers.tolist():
+                for a, b in on[v]:
+                    by_acc[a].append((b, -1.0))
             for a in range(m):
-                rows.append([(t_col, 1.0)] + [e for v in layers.tolist() for e in by_acc[v][a]])
-                lower.append(rq)
-                upper.append(inf)
-    src, dst = comm.tables.edge_src.tolist(), comm.tables.edge_dst.tolist()
-    for u, w in zip(src, dst, strict=True):  # E5: s_w - s_u - busy_u >= 0
-        rows.append([(s_col + w, 1.0), (s_col + u, -1.0)] + [(j, -c) for j, c in busy_cols[u]])
-        lower.append(0.0)
-        upper.append(inf)
-    for v in range(n):  # E10: T - s_v - busy_v >= 0 for the sinks
-        if not wl.succs[v]:
-            rows.append([(t_col, 1.0), (s_col + v, -1.0)] + [(j, -c) for j, c in busy_cols[v]])
-            lower.append(0.0)
-            upper.append(inf)
-    lp = highspy.HighsLp()
-    lp.num_col_ = k + n + 1
-    lp.num_row_ = len(rows)
-    lp.col_cost_ = np.r_[np.zeros(k + n), 1.0]
-    lp.col_lower_ = np.zeros(k + n + 1)
-    lp.col_upper_ = np.r_[np.ones(k), np.full(n + 1, inf)]
-    lp.row_lower_ = np.array(lower)
-    lp.row_upper_ = np.array(upper)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = np.cumsum([0] + [len(r) for r in rows]).astype(np.int32)
-    lp.a_matrix_.index_ = np.array([c for r in rows for c, _ in r], dtype=np.int32)
-    lp.a_matrix_.value_ = np.array([x for r in rows for _, x in r], dtype=float)
-    return _solve_lp(lp, time_limit_s)
+                if by_acc[a]:
+                    lp.row([(t, 1.0)] + by_acc[a], rq)
+    delays = _least_delays(comm, x) if transfers and not comm.host else {}
+    for k, (u, w) in enumerate(zip(comm.src, comm.dst, strict=True)):  # E5 / E7
+        row = [(start[w], 1.0), (start[u], -1.0), (total[u], -1.0)]
+        d, shared = delays.get(k, (0.0, []))
+        if d > 0:  # s_w >= s_u + busy_u + d·(1 - Σ_a c[a]), c[a] <= x[u,a], x[w,a]
+            for a in shared:
+                c = lp.col(1.0)
+                lp.row([(x[u, a], 1.0), (c, -1.0)], 0.0)
+                lp.row([(x[w, a], 1.0), (c, -1.0)], 0.0)
+                row.append((c, d))
+        lp.row(row, d)
+    for v in range(n):  # E10: T >= s_v + busy_v for the sinks
+        if not comm.succs[v]:
+            lp.row([(t, 1.0), (start[v], -1.0), (total[v], -1.0)], 0.0)
+    # the transfer rows make the simplex method slow from ~2 000 pairs (250 layers x 8:
+    # 8.5 s against 4.3 s by the interior-point method, measured)
+    return lp.minimise(t, time_limit_s, "ipm" if transfers else "choose")
+
+
+def _least_delays(comm: CommModel, x: dict[tuple[int, int], int]
+                  ) -> dict[int, tuple[float, list[int]]]:
+    """p2p: per edge, the least E7 delay over the accelerator pairs its ends can run on
+    apart, and the accelerators both can run on (where no delay is paid)."""
+    from ..comm import all_link_delays
+
+    delay = all_link_delays(comm.tables)
+    feas = comm.feasible
+    out: dict[int, tuple[float, list[int]]] = {}
+    for k, (u, w) in enumerate(zip(comm.src, comm.dst, strict=True)):
+        pa, pb = np.flatnonzero(feas[u]), np.flatnonzero(feas[w])
+        apart = [float(delay[k, a, b]) for a in pa for b in pb if a != b]
+        apart = [d for d in apart if np.isfinite(d)]
+        if apart and min(apart) > 0:
+            out[k] = (min(apart), [int(a) for a in pa if feas[w, a] and (w, int(a)) in x])
+    return out
 
 
 def energy_bound(comm: CommModel) -> float:
@@ -240,17 +361,22 @@ def energy_bound(comm: CommModel) -> float:
 def lower_bound(inst: Instance, tables: CostTables, time_limit_s: float = 10.0
                 ) -> LowerBound:
     """The best cheap lower bound on ``inst``'s objective (lex: on latency).  Each LP
-    has ``time_limit_s``; if the one with the head-tail rows runs out, the one without
-    them runs next (and the load LP if that fails too)."""
+    has ``time_limit_s``: the one with the head-tail rows -- with the weight memory up
+    to :data:`RESIDENCY_PAIRS` runnable (layer, accelerator) pairs and with the
+    transfers up to :data:`TRANSFER_PAIRS` -- and, if it runs out, the plain load and
+    precedence LP (and the load LP if that fails too)."""
     comm = CommModel(inst, tables)
     if inst.options.objective == "energy":
         return LowerBound(energy_bound(comm), "least energy of every layer")
     cp = critical_path_bound(comm)
-    both = load_path_bound(comm, time_limit_s)
-    source = "load, precedence and head-tail relaxation (LP, HiGHS)"
-    if both is None:  # the head-tail rows made it too big for the time: without them
-        both = load_path_bound(comm, time_limit_s, windows=False)
-        source = "load and precedence relaxation (LP, HiGHS)"
+    pairs = int(np.isfinite(comm.least_busy()).sum())
+    residency, transfers = pairs <= RESIDENCY_PAIRS, pairs <= TRANSFER_PAIRS
+    both = load_path_bound(comm, time_limit_s, residency=residency, transfers=transfers)
+    source = _lp_name(True, residency, transfers)
+    if both is None:  # too big for the time: the plain load and precedence LP
+        both = load_path_bound(comm, time_limit_s, windows=False, residency=False,
+                               transfers=False)
+        source = _lp_name(False, False, False)
     if both is not None and both > cp * (1 + 1e-6):
         return LowerBound(both, source)
     load = load_bound(comm, time_limit_s) if both is None else None
@@ -259,14 +385,27 @@ def lower_bound(inst: Instance, tables: CostTables, time_limit_s: float = 10.0
     return LowerBound(cp, "critical path of least busy times")
 
 
+def _lp_name(windows: bool, residency: bool, transfers: bool) -> str:
+    """The source of :func:`load_path_bound`'s value with those rows."""
+    parts = ["load"] + ["residency"] * residency + ["transfer"] * transfers \
+        + ["precedence"] + ["head-tail"] * windows
+    return f"{', '.join(parts[:-1])} and {parts[-1]} relaxation (LP, HiGHS)"
+
+
 def relaxations(inst: Instance, time_limit_s: float = 10.0) -> dict[str, float | None]:
     """Every makespan relaxation of the module notes for ``inst`` (seconds; None where
     an LP was not solved to optimality in time): ``critical_path``, ``load``,
-    ``load_path`` and ``windows`` (``load_path`` with the head-tail rows)."""
+    ``load_path``, ``windows`` (``load_path`` with the head-tail rows), ``residency``
+    (``windows`` with the weight memory) and ``transfers`` (``residency`` with the
+    transfers a mapping decides), whatever the instance's size."""
     from ..cost import compile_tables
 
     comm = CommModel(inst, compile_tables(inst))
-    return {"critical_path": critical_path_bound(comm),
-            "load": load_bound(comm, time_limit_s),
-            "load_path": load_path_bound(comm, time_limit_s, windows=False),
-            "windows": load_path_bound(comm, time_limit_s)}
+    out: dict[str, float | None] = {"critical_path": critical_path_bound(comm),
+                                    "load": load_bound(comm, time_limit_s)}
+    for key, windows, residency, transfers in (("load_path", False, False, False),
+                                               ("windows", True, False, False),
+                                               ("residency", True, True, False),
+                                               ("transfers", True, True, True)):
+        out[key] = load_path_bound(comm, time_limit_s, windows, residency, transfers)
+    return out

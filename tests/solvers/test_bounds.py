@@ -138,7 +138,7 @@ def test_load_and_precedence_together_beat_each_alone():
     assert load_bound(comm) == pytest.approx(2.4, rel=1e-6)
     assert load_path_bound(comm) == pytest.approx(8 / 3, rel=1e-6)
     lb = lower_bound(inst, compile_tables(inst))
-    assert lb.source == "load, precedence and head-tail relaxation (LP, HiGHS)"
+    assert lb.source == "load, residency, transfer, precedence and head-tail relaxation (LP, HiGHS)"
     assert lb.value <= brute_force(inst) * (1 + 1e-9) and brute_force(inst) == pytest.approx(3.0)
 
 
@@ -159,15 +159,16 @@ def test_head_tail_rows_beat_load_and_precedence_on_a_fork_join():
     assert load_path_bound(comm, windows=False) == pytest.approx(2.5, rel=1e-6)
     assert load_path_bound(comm) == pytest.approx(3.0, rel=1e-6)
     lb = lower_bound(inst, compile_tables(inst))
-    assert lb.source.startswith("load, precedence and head-tail")
+    assert lb.source.startswith("load, residency, transfer, precedence and head-tail")
     assert lb.value == pytest.approx(brute_force(inst), rel=1e-6)
 
 
 @pytest.mark.parametrize("comm", ["host", "p2p"])
 def test_head_tail_rows_stay_below_the_optimum_with_transfers(comm):
     """A fork-join with weights, activations, memory limits and (p2p) link delays: the
-    rows raise the LP (host 3.08 -> 3.39 s, p2p 2.30 -> 2.50 s) and stay below the
-    brute-force optimum (6.625 s, 4.5 s)."""
+    rows raise the LP (host 3.08 -> 3.39 s, p2p 2.30 -> 2.50 s), the transfers and
+    residency the mapping decides raise it further (host 4.26 s, p2p 2.73 s), and all
+    stay below the brute-force optimum (6.625 s, 4.5 s)."""
     from h2h_opt.model import Links
 
     layers = {f"B{i}": {"W": 4.0, "O": 6.0, "I": 2.0} for i in range(4)} | {
@@ -182,9 +183,65 @@ def test_head_tail_rows_stay_below_the_optimum_with_transfers(comm):
     inst = table_instance(layers, edges, accs, times, links=links, comm=comm,
                           locality="same_accelerator")
     comm_model = CommModel(inst, compile_tables(inst))
-    plain, rows = load_path_bound(comm_model, windows=False), load_path_bound(comm_model)
+    plain = load_path_bound(comm_model, windows=False, residency=False, transfers=False)
+    rows = load_path_bound(comm_model, residency=False, transfers=False)
+    full = load_path_bound(comm_model)
     assert rows > plain * 1.05
-    assert rows <= brute_force(inst) * (1 + 1e-9)
+    assert full > rows * 1.05
+    assert full <= brute_force(inst) * (1 + 1e-9)
+    assert lower_bound(inst, compile_tables(inst)).value == pytest.approx(full)
+
+
+def test_residency_that_does_not_fit_is_paid_for():
+    """Two independent layers of 1 s, each with 4 bytes of weights, on one accelerator
+    that holds 4 bytes at 1 byte/s: one of them loads its weights (E2, E9), so the
+    optimum is 1 + 1 + 4 = 6 s.  Least busy times (each resident) give 2 s; the
+    knapsack row on the resident shares gives 6 s."""
+    layers = {"L0": {"W": 4.0}, "L1": {"W": 4.0}}
+    inst = table_instance(layers, [], {"a0": {"B": 1.0, "cap": 4.0}},
+                          {"a0": {"L0": 1.0, "L1": 1.0}})
+    comm = CommModel(inst, compile_tables(inst))
+    assert load_path_bound(comm, residency=False, transfers=False) == pytest.approx(2.0, rel=1e-6)
+    assert load_path_bound(comm, transfers=False) == pytest.approx(6.0, rel=1e-6)
+    assert brute_force(inst) == pytest.approx(6.0)
+
+
+def test_transfers_a_mapping_decides_are_paid_for_under_host():
+    """``L0 -> L1`` (1 byte) and ``M``, 1 s each at 1 byte/s; ``L0`` and ``M`` run only
+    on ``a0``.  ``L1`` on ``a0`` makes ``a0`` busy 3 s; on ``a1`` ``L1`` reads (E3, a
+    term no mapping avoids there) and ``L0`` writes (E4, which the mapping decides):
+    the chain takes 4 s.  The optimum is 3 s.  With least busy times the LP puts half
+    of ``L1`` on ``a1``: ``a0`` carries 2.5 s and the chain 1 + 1.5 s.  With the
+    write share ``w >= x[L1,a1]`` on ``a0``, moving ``L1`` costs ``a0`` what it saves:
+    3 s."""
+    layers = {"L0": {"O": 1.0}, "L1": {"op": "y"}, "M": {"op": "m"}}
+    inst = table_instance(layers, [("L0", "L1", 1.0)], {"a0": {"B": 1.0}, "a1": {"B": 1.0}},
+                          {"a0": {"L0": 1.0, "L1": 1.0, "M": 1.0}, "a1": {"L1": 1.0}},
+                          comm="host", locality="same_accelerator")
+    comm = CommModel(inst, compile_tables(inst))
+    assert load_path_bound(comm, residency=False, transfers=False) == pytest.approx(2.5, rel=1e-6)
+    assert load_path_bound(comm) == pytest.approx(3.0, rel=1e-6)
+    assert brute_force(inst) == pytest.approx(3.0)
+
+
+def test_link_delays_a_mapping_decides_are_paid_for_under_p2p():
+    """The same shape under p2p with a 1 s delay either way: ``L1`` on ``a1`` waits
+    for the delay (E7), 1 + 1 + 1 = 3 s, as much as on ``a0``.  Without the delay the
+    LP moves ``L1`` to ``a1`` for 2 s; with ``s_L1 >= f_L0 + 1·(1 - c)``,
+    ``c <= x[L0,a], x[L1,a]`` (the share on a common accelerator) half of ``L1`` on
+    ``a1`` costs the chain half the delay: 2.5 s (``a0`` carries 2.5 s)."""
+    from h2h_opt.model import Links
+
+    layers = {"L0": {"O": 1.0}, "L1": {"op": "y"}, "M": {"op": "m"}}
+    links = Links(((float("inf"), 1.0), (1.0, float("inf"))), ((0.0, 0.0), (0.0, 0.0)),
+                  ((0.0, 0.0), (0.0, 0.0)))
+    inst = table_instance(layers, [("L0", "L1", 1.0)], {"a0": {}, "a1": {}},
+                          {"a0": {"L0": 1.0, "L1": 1.0, "M": 1.0}, "a1": {"L1": 1.0}},
+                          links=links, comm="p2p")
+    comm = CommModel(inst, compile_tables(inst))
+    assert load_path_bound(comm, residency=False, transfers=False) == pytest.approx(2.0, rel=1e-6)
+    assert load_path_bound(comm) == pytest.approx(2.5, rel=1e-6)
+    assert brute_force(inst) == pytest.approx(3.0)
 
 
 def test_head_tail_rows_are_thinned_to_their_budget(monkeypatch):
@@ -208,3 +265,24 @@ def test_head_tail_rows_are_thinned_to_their_budget(monkeypatch):
 
     for rq, layers in thin:  # each kept set is exactly its thresholds' layers
         assert any(rq == r and np.array_equal(layers, s) for r, s in full)
+
+
+def test_the_memory_and_transfer_rows_are_left_out_above_their_sizes(monkeypatch):
+    """``lower_bound`` takes the transfer rows up to ``TRANSFER_PAIRS`` runnable pairs
+    and the memory rows up to ``RESIDENCY_PAIRS``; above them, the LP without (the
+    residency example: 6 s with the memory rows, 2 s without)."""
+    import h2h_opt.solvers.bounds as bounds
+
+    layers = {"L0": {"W": 4.0}, "L1": {"W": 4.0}}
+    inst = table_instance(layers, [], {"a0": {"B": 1.0, "cap": 4.0}},
+                          {"a0": {"L0": 1.0, "L1": 1.0}})
+    tables = compile_tables(inst)
+    full = lower_bound(inst, tables)
+    assert full.value == pytest.approx(6.0, rel=1e-6) and "transfer" in full.source
+    monkeypatch.setattr(bounds, "TRANSFER_PAIRS", 1)
+    memory = lower_bound(inst, tables)
+    assert memory.value == pytest.approx(6.0, rel=1e-6)
+    assert "residency" in memory.source and "transfer" not in memory.source
+    monkeypatch.setattr(bounds, "RESIDENCY_PAIRS", 1)
+    plain = lower_bound(inst, tables)
+    assert plain.value == pytest.approx(2.0, rel=1e-6) and "residency" not in plain.source
