@@ -140,6 +140,7 @@ def load_bound(comm: CommModel, time_limit_s: float = 10.0) -> float | None:
     n, m, k = comm.n, comm.m, len(pairs)
     if n == 0:
         return 0.0
+    unit = float(least.min(axis=1).sum()) / m or 1.0  # at most the optimum: T >= 1
     lp = highspy.HighsLp()
     lp.num_col_ = k + 1  # x[v,a] ..., T
     lp.num_row_ = n + m
@@ -149,7 +150,7 @@ def load_bound(comm: CommModel, time_limit_s: float = 10.0) -> float | None:
     lp.row_lower_ = np.r_[np.ones(n), np.full(m, -highspy.kHighsInf)]
     lp.row_upper_ = np.r_[np.ones(n), np.zeros(m)]
     # column j = (v, a): 1 in assignment row v, least[v,a] in load row n + a
-    coef = least[pairs[:, 0], pairs[:, 1]]
+    coef = least[pairs[:, 0], pairs[:, 1]] / unit
     index = np.empty(2 * k + m, dtype=np.int32)
     value = np.empty(2 * k + m)
     index[0:2 * k:2], index[1:2 * k:2] = pairs[:, 0], n + pairs[:, 1]
@@ -159,12 +160,19 @@ def load_bound(comm: CommModel, time_limit_s: float = 10.0) -> float | None:
     lp.a_matrix_.start_ = np.r_[np.arange(0, 2 * k + 1, 2), 2 * k + m].astype(np.int32)
     lp.a_matrix_.index_ = index
     lp.a_matrix_.value_ = value
-    return _solve_lp(lp, time_limit_s)
+    return _solve_lp(lp, time_limit_s, unit=unit, rows=n + 1)
 
 
-def _solve_lp(lp: Any, time_limit_s: float, solver: str = "choose") -> float | None:
-    """``lp``'s optimum by HiGHS (``solver``: its option of that name), or None unless
-    solved to optimality in time."""
+def _solve_lp(lp: Any, time_limit_s: float, solver: str = "choose", unit: float = 1.0,
+              rows: int = 1) -> float | None:
+    """``lp``'s optimum by HiGHS (``solver``: its option of that name) in seconds, or
+    None unless solved to optimality in time.
+
+    ``lp`` counts time in ``unit`` seconds (the critical path: ``T >= 1``).  HiGHS
+    lets every row be violated by up to 1e-7 in those units, and ``rows`` such
+    violations can add up along a chain or a load (two per layer: its busy-time
+    definition and its precedence row): the value is lowered by that much, and by
+    1e-7 relative."""
     import highspy
 
     h = highspy.Highs()
@@ -181,8 +189,7 @@ def _solve_lp(lp: Any, time_limit_s: float, solver: str = "choose") -> float | N
     highspy.Highs.resetGlobalScheduler(True)
     if status != highspy.HighsModelStatus.kOptimal:
         return None
-    # HiGHS's feasibility tolerance lets T undercut its rows by ~1e-7 relative
-    return max(0.0, value * (1 - 1e-7))
+    return max(0.0, (value * (1 - 1e-7) - 1e-7 * rows) * unit)
 
 
 class _Lp:
@@ -214,8 +221,8 @@ class _Lp:
         self.row_lo.append(lo)
         self.row_hi.append(self.inf if hi is None else hi)
 
-    def minimise(self, col: int, time_limit_s: float, solver: str = "choose"
-                 ) -> float | None:
+    def minimise(self, col: int, time_limit_s: float, solver: str = "choose",
+                 unit: float = 1.0, rows: int = 1) -> float | None:
         """The least value of column ``col`` (:func:`_solve_lp`)."""
         import highspy
 
@@ -231,12 +238,14 @@ class _Lp:
         lp.a_matrix_.index_ = np.fromiter((c for r in self.rows for c in r), dtype=np.int32)
         lp.a_matrix_.value_ = np.fromiter((x for r in self.rows for x in r.values()),
                                           dtype=float)
-        return _solve_lp(lp, time_limit_s, solver)
+        return _solve_lp(lp, time_limit_s, solver, unit, rows)
 
 
 def _busy_columns(comm: CommModel, lp: _Lp, x: dict[tuple[int, int], int],
-                  residency: bool, transfers: bool) -> dict[tuple[int, int], int]:
-    """A column ``B[v,a]`` per runnable pair, the busy time ``v`` brings to ``a``: the
+                  residency: bool, transfers: bool, unit: float
+                  ) -> dict[tuple[int, int], int]:
+    """A column ``B[v,a]`` per runnable pair, the busy time ``v`` brings to ``a`` (in
+    ``unit`` seconds): the
     terms of :class:`h2h_opt.comm.LayerTerms`, linearised exactly for a 0/1 mapping,
     ``fixed·x - weight·y + Σ_reads time·z + write·w``.
 
@@ -255,23 +264,23 @@ def _busy_columns(comm: CommModel, lp: _Lp, x: dict[tuple[int, int], int],
     for (v, a), xc in x.items():
         b = busy[v, a] = lp.col()
         lt = terms[v, a]
-        row = [(b, 1.0), (xc, -lt.fixed)]
+        row = [(b, 1.0), (xc, -lt.fixed / unit)]
         if lt.can_reside and not tight[a]:
-            row.append((xc, lt.weight))
+            row.append((xc, lt.weight / unit))
         elif lt.can_reside:
             y = lp.col(1.0)
             lp.row([(xc, 1.0), (y, -1.0)], 0.0)
-            row.append((y, lt.weight))
+            row.append((y, lt.weight / unit))
             memory[a].append((y, float(wb[v] / cap[a])))
         for rt in lt.reads if transfers else ():
             z = lp.col(1.0)
             lp.row([(z, 1.0), (xc, -1.0), (x[rt.producer, a], 1.0)], 0.0)
-            row.append((z, -rt.time))
+            row.append((z, -rt.time / unit))
         if transfers and lt.write_succs and lt.write:
             w = lp.col(1.0)
             for succ in lt.write_succs:
                 lp.row([(w, 1.0), (xc, -1.0), (x[succ, a], 1.0)], 0.0)
-            row.append((w, -lt.write))
+            row.append((w, -lt.write / unit))
         lp.row(row, 0.0, 0.0)
     for a in range(comm.m):
         if memory[a]:
@@ -285,13 +294,13 @@ def load_path_bound(comm: CommModel, time_limit_s: float = 10.0, windows: bool =
     rows; ``residency``: with the weight memory; ``transfers``: with the transfers a
     mapping decides), or ``None`` if HiGHS did not solve it to optimality within
     ``time_limit_s``."""
-    least = comm.least_busy()
     n, m = comm.n, comm.m
     if n == 0:
         return 0.0
+    unit = critical_path_bound(comm) or 1.0  # at most the optimum: T >= 1
     lp = _Lp()
-    x = {(int(v), int(a)): lp.col(1.0) for v, a in np.argwhere(np.isfinite(least))}
-    busy = _busy_columns(comm, lp, x, residency, transfers)
+    x = {va: lp.col(1.0) for va in sorted(comm.seconds_terms)}
+    busy = _busy_columns(comm, lp, x, residency, transfers, unit)
     on: list[list[tuple[int, int]]] = [[] for _ in range(n)]  # (a, B[v,a]) per layer
     for (v, a), b in busy.items():
         on[v].append((a, b))
@@ -315,7 +324,7 @@ def load_path_bound(comm: CommModel, time_limit_s: float = 10.0, windows: bool =
                     by_acc[a].append((b, -1.0))
             for a in range(m):
                 if by_acc[a]:
-                    lp.row([(t, 1.0)] + by_acc[a], rq)
+                    lp.row([(t, 1.0)] + by_acc[a], rq / unit)
     delays = _least_delays(comm, x) if transfers and not comm.host else {}
     for k, (u, w) in enumerate(zip(comm.src, comm.dst, strict=True)):  # E5 / E7
         row = [(start[w], 1.0), (start[u], -1.0), (total[u], -1.0)]
@@ -325,14 +334,15 @@ def load_path_bound(comm: CommModel, time_limit_s: float = 10.0, windows: bool =
                 c = lp.col(1.0)
                 lp.row([(x[u, a], 1.0), (c, -1.0)], 0.0)
                 lp.row([(x[w, a], 1.0), (c, -1.0)], 0.0)
-                row.append((c, d))
-        lp.row(row, d)
+                row.append((c, d / unit))
+        lp.row(row, d / unit)
     for v in range(n):  # E10: T >= s_v + busy_v for the sinks
         if not comm.succs[v]:
             lp.row([(t, 1.0), (start[v], -1.0), (total[v], -1.0)], 0.0)
-    # the transfer rows make the simplex method slow from ~2 000 pairs (250 layers x 8:
+    # a chain holds two rows per layer (its busy total and its precedence row); the
+    # transfer rows make the simplex method slow from ~2 000 pairs (250 layers x 8:
     # 8.5 s against 4.3 s by the interior-point method, measured)
-    return lp.minimise(t, time_limit_s, "ipm" if transfers else "choose")
+    return lp.minimise(t, time_limit_s, "ipm" if transfers else "choose", unit, 2 * n + 2)
 
 
 def _least_delays(comm: CommModel, x: dict[tuple[int, int], int]

@@ -56,9 +56,9 @@ def test_hand_checked_bounds():
     inst = table_instance(layers, [], {"a0": {}, "a1": {}}, {"a0": times, "a1": times})
     comm = CommModel(inst, compile_tables(inst))
     assert critical_path_bound(comm) == pytest.approx(1.0)
-    assert load_bound(comm) == pytest.approx(2.0, rel=1e-6)
+    assert load_bound(comm) == pytest.approx(2.0, rel=1e-5)
     lb = lower_bound(inst, compile_tables(inst))
-    assert lb.source.startswith("load") and lb.value == pytest.approx(2.0, rel=1e-6)
+    assert lb.source.startswith("load") and lb.value == pytest.approx(2.0, rel=1e-5)
     # a chain of the same layers: the critical path (4 s) beats the load bound
     chain = table_instance(layers, [("L0", "L1", 0.0), ("L1", "L2", 0.0), ("L2", "L3", 0.0)],
                            {"a0": {}, "a1": {}}, {"a0": times, "a1": times})
@@ -135,8 +135,8 @@ def test_load_and_precedence_together_beat_each_alone():
                            "slow": {"L0": 1.5, "L1": 1.5}})
     comm = CommModel(inst, compile_tables(inst))
     assert critical_path_bound(comm) == pytest.approx(2.0)
-    assert load_bound(comm) == pytest.approx(2.4, rel=1e-6)
-    assert load_path_bound(comm) == pytest.approx(8 / 3, rel=1e-6)
+    assert load_bound(comm) == pytest.approx(2.4, rel=1e-5)
+    assert load_path_bound(comm) == pytest.approx(8 / 3, rel=1e-5)
     lb = lower_bound(inst, compile_tables(inst))
     assert lb.source == "load, residency, transfer, precedence and head-tail relaxation (LP, HiGHS)"
     assert lb.value <= brute_force(inst) * (1 + 1e-9) and brute_force(inst) == pytest.approx(3.0)
@@ -156,11 +156,11 @@ def test_head_tail_rows_beat_load_and_precedence_on_a_fork_join():
     head, tail = heads_tails(comm)
     assert head.tolist() == [0, 0, 0, 0, 1] and tail.tolist() == [1, 1, 1, 1, 0]
     assert critical_path_bound(comm) == pytest.approx(2.0)
-    assert load_path_bound(comm, windows=False) == pytest.approx(2.5, rel=1e-6)
-    assert load_path_bound(comm) == pytest.approx(3.0, rel=1e-6)
+    assert load_path_bound(comm, windows=False) == pytest.approx(2.5, rel=1e-5)
+    assert load_path_bound(comm) == pytest.approx(3.0, rel=1e-5)
     lb = lower_bound(inst, compile_tables(inst))
     assert lb.source.startswith("load, residency, transfer, precedence and head-tail")
-    assert lb.value == pytest.approx(brute_force(inst), rel=1e-6)
+    assert lb.value == pytest.approx(brute_force(inst), rel=1e-5)
 
 
 @pytest.mark.parametrize("comm", ["host", "p2p"])
@@ -201,8 +201,8 @@ def test_residency_that_does_not_fit_is_paid_for():
     inst = table_instance(layers, [], {"a0": {"B": 1.0, "cap": 4.0}},
                           {"a0": {"L0": 1.0, "L1": 1.0}})
     comm = CommModel(inst, compile_tables(inst))
-    assert load_path_bound(comm, residency=False, transfers=False) == pytest.approx(2.0, rel=1e-6)
-    assert load_path_bound(comm, transfers=False) == pytest.approx(6.0, rel=1e-6)
+    assert load_path_bound(comm, residency=False, transfers=False) == pytest.approx(2.0, rel=1e-5)
+    assert load_path_bound(comm, transfers=False) == pytest.approx(6.0, rel=1e-5)
     assert brute_force(inst) == pytest.approx(6.0)
 
 
@@ -219,8 +219,8 @@ def test_transfers_a_mapping_decides_are_paid_for_under_host():
                           {"a0": {"L0": 1.0, "L1": 1.0, "M": 1.0}, "a1": {"L1": 1.0}},
                           comm="host", locality="same_accelerator")
     comm = CommModel(inst, compile_tables(inst))
-    assert load_path_bound(comm, residency=False, transfers=False) == pytest.approx(2.5, rel=1e-6)
-    assert load_path_bound(comm) == pytest.approx(3.0, rel=1e-6)
+    assert load_path_bound(comm, residency=False, transfers=False) == pytest.approx(2.5, rel=1e-5)
+    assert load_path_bound(comm) == pytest.approx(3.0, rel=1e-5)
     assert brute_force(inst) == pytest.approx(3.0)
 
 
@@ -239,8 +239,8 @@ def test_link_delays_a_mapping_decides_are_paid_for_under_p2p():
                           {"a0": {"L0": 1.0, "L1": 1.0, "M": 1.0}, "a1": {"L1": 1.0}},
                           links=links, comm="p2p")
     comm = CommModel(inst, compile_tables(inst))
-    assert load_path_bound(comm, residency=False, transfers=False) == pytest.approx(2.0, rel=1e-6)
-    assert load_path_bound(comm) == pytest.approx(2.5, rel=1e-6)
+    assert load_path_bound(comm, residency=False, transfers=False) == pytest.approx(2.0, rel=1e-5)
+    assert load_path_bound(comm) == pytest.approx(2.5, rel=1e-5)
     assert brute_force(inst) == pytest.approx(3.0)
 
 
@@ -278,11 +278,11 @@ def test_the_memory_and_transfer_rows_are_left_out_above_their_sizes(monkeypatch
                           {"a0": {"L0": 1.0, "L1": 1.0}})
     tables = compile_tables(inst)
     full = lower_bound(inst, tables)
-    assert full.value == pytest.approx(6.0, rel=1e-6) and "transfer" in full.source
+    assert full.value == pytest.approx(6.0, rel=1e-5) and "transfer" in full.source
     monkeypatch.setattr(bounds, "TRANSFER_PAIRS", 1)
     memory = lower_bound(inst, tables)
-    assert memory.value == pytest.approx(6.0, rel=1e-6)
+    assert memory.value == pytest.approx(6.0, rel=1e-5)
     assert "residency" in memory.source and "transfer" not in memory.source
     monkeypatch.setattr(bounds, "RESIDENCY_PAIRS", 1)
     plain = lower_bound(inst, tables)
-    assert plain.value == pytest.approx(2.0, rel=1e-6) and "residency" not in plain.source
+    assert plain.value == pytest.approx(2.0, rel=1e-5) and "residency" not in plain.source

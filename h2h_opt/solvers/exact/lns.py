@@ -440,7 +440,8 @@ class LnsSolver(ExactSolver):
                 if mapped is not None and _less(score(mapped)[0], score(current)[0]):
                     current = mapped
             cheap_s = 0.0
-            if objective != "energy" and not mapping_phase and base.n \
+            if objective != "energy" and not mapping_phase \
+                    and 0 < base.n * base.m <= RELAX_PAIRS \
                     and deadline - time.perf_counter() > 5.0:
                 # the cheap LP (bounds.lower_bound: with memory and transfers on
                 # instances of this size) is often above the relaxation's CP-SAT bound
@@ -593,6 +594,10 @@ class LnsSolver(ExactSolver):
             # the rounded problem's (the facade checks it within bound_slack_s)
             proven, bound = True, polish_opt * base.tick
             info["bound_source"] = "full CP-SAT model (polish), proven optimal"
+        if objective == "latency" and not proven and not over and bound is not None \
+                and best[0] - bound <= max(params.rel_gap * best[0], slack):
+            proven = True  # a bound met within the rounding or the gap asked (the facade
+            # checks it): the search stopped because nothing was left to gain
         if objective == "energy" and bound is not None and not over \
                 and best[0] - bound <= 1e-7 * abs(best[0]):
             proven = True  # the least-energy mapping's bound met (the facade checks it)
