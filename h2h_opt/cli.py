@@ -179,12 +179,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     text = [f"feasible  {'yes' if ev.feasible else 'NO'}",
             f"latency   {ev.latency:.6g} s", f"energy    {ev.energy:.6g} J",
             f"locality  {ev.locality}"]
+    summary = ev.summary()
+    if ev.feasible and not args.no_bound:  # how far from optimal: the cheap bound
+        from .cost import compile_tables
+        from .solvers.bounds import lower_bound
+
+        lb = lower_bound(inst, compile_tables(inst))
+        energy = inst.options.objective == "energy"
+        value, unit = (ev.energy, "J") if energy else (ev.latency, "s")
+        gap = max(0.0, (value - lb.value) / value) if value > 0 else 0.0
+        text.append(f"bound     {lb.value:.6g} {unit} (gap {100 * gap:.2f} %; {lb.source})")
+        summary.update(bound=lb.value, bound_source=lb.source, gap=gap)
     violations = list(dict.fromkeys(f"[{v.kind}] {v.message}" for v in ev.violations))
     for line in violations[: args.max_violations]:
         text.append(f"  {line}")
     if len(violations) > args.max_violations:
         text.append(f"  ... and {len(violations) - args.max_violations} more violations")
-    summary = ev.summary()
     summary["instance"] = inst.name
     _emit(args, summary, "\n".join(text))
     if ev.feasible:
@@ -890,6 +900,9 @@ def build_parser() -> argparse.ArgumentParser:
                          " schedule was solved with, if it says)")
     sp.add_argument("--max-violations", type=_non_negative, default=20,
                     help="violations to print (>= 0)")
+    sp.add_argument("--no-bound", action="store_true",
+                    help="skip the cheap lower bound and the gap to it (an LP: under a"
+                         " second up to a few hundred layers)")
 
     imp = sub.add_parser("import", help="convert other formats into instances")
     isub = imp.add_subparsers(dest="format", required=True, parser_class=_Parser)

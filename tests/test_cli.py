@@ -47,6 +47,27 @@ def test_evaluate_bundled_serial_schedule(capsys):
     assert "feasible  yes" in out
 
 
+def test_evaluate_says_how_far_a_schedule_is_from_the_cheap_bound(capsys):
+    """A schedule from anywhere gets the cheap bound and its gap to it (the serial
+    schedule of the reference example: every layer on one accelerator, far from it);
+    ``--no-bound`` skips the LP."""
+    from h2h_opt import lower_bound, read_instance
+    from h2h_opt.cost import compile_tables
+
+    inst = read_instance(REF1)
+    lb = lower_bound(inst, compile_tables(inst))
+    rc, out, _ = run(capsys, "evaluate", str(REF1), str(SERIAL), "--json")
+    data = json.loads(out)
+    assert rc == 0 and data["bound"] == pytest.approx(lb.value)
+    assert data["bound_source"] == lb.source
+    assert data["gap"] == pytest.approx(1 - lb.value / data["latency_s"])
+    assert 0.05 < data["gap"] < 1
+    rc, out, _ = run(capsys, "evaluate", str(REF1), str(SERIAL))
+    assert f"gap {100 * data['gap']:.2f} %" in out
+    rc, out, _ = run(capsys, "evaluate", str(REF1), str(SERIAL), "--json", "--no-bound")
+    assert "bound" not in json.loads(out)
+
+
 def test_evaluate_infeasible_exits_1(capsys, tmp_path):
     s = read_schedule(SERIAL)
     start = dict(s.start)

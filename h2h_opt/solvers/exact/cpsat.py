@@ -44,6 +44,7 @@ from ...model import Instance
 from ...result import SolveResult
 from ...schedule import Decision, Schedule
 from ..base import Option, SolveParams
+from ..bounds import TRANSFER_PAIRS, lower_bound
 from .cpmodel import SatModel
 from .native import sat_parameter
 from .plumbing import (
@@ -173,6 +174,9 @@ class CpSatSolver(ExactSolver):
                " prove optimality, bound the makespan by the load relaxation (E8, E9)"),
         Option("first_share", float, FIRST_SHARE, "share of the budget of the first search"
                " (0: load relaxation first)", low=0, high=1),
+        Option("cheap_bound", bool, True, "latency/lex, up to 2 000 runnable layer-"
+               "accelerator pairs: the makespan is at least the cheap LP bound (memory,"
+               " transfers, chains and head-tail rows) from the start"),
         Option("energy_cap", float, 0.0, "only schedules of at most this energy, J (E11;"
                " 0: no cap): the epsilon of an epsilon-constraint front", low=0),
     )
@@ -206,6 +210,15 @@ class CpSatSolver(ExactSolver):
         hint_makespan = mdl.hint(plan) if plan is not None else None
         workers = params.workers or (8 if mdl.n <= 200 else 2)
         deadline = t0 + time_limit(params)  # the model's build counts against the limit
+        floor, cheap = 0, None
+        if objective in ("latency", "lex") and self.option(params, "cheap_bound") \
+                and 0 < mdl.n * mdl.m <= TRANSFER_PAIRS and time_left(deadline) > 5.0:
+            # every duration is rounded up, so a schedule's makespan in ticks is at least
+            # its makespan in seconds over the tick: at least the bound over the tick
+            t1 = time.perf_counter()
+            cheap = lower_bound(inst, tables, min(10.0, 0.1 * time_left(deadline)))
+            floor = math.floor(cheap.value / mdl.tick)
+            cheap_s = time.perf_counter() - t1
         limit = time_left(deadline)
         solver = mdl.cp.CpSolver()
         sp = solver.parameters
@@ -228,6 +241,9 @@ class CpSatSolver(ExactSolver):
         run = _Runner(solver, Progress(sink.progress, factor, t0), sink.emit)
         info: dict[str, Any] = {"workers": workers, **rounding_info(mdl),
                                 "horizon_ticks": horizon, "identical_groups": mdl.groups}
+        if cheap is not None:
+            info["cheap_bound"] = {"value_s": cheap.value, "source": cheap.source,
+                                   "time_s": round(cheap_s, 3)}
         load_bound = self.option(params, "load_bound")
         vals = None
         bound: float | None = None
@@ -237,7 +253,7 @@ class CpSatSolver(ExactSolver):
                 budget = limit if objective == "latency" else limit / 2
                 vals, best_ms, lb = self._minimise_makespan(
                     mdl, run, budget, load_bound, params.rel_gap,
-                    self.option(params, "first_share"))
+                    self.option(params, "first_share"), floor)
                 proven = vals is not None and best_ms <= lb
                 bound = lb if lb > 0 or vals is not None else None
                 if vals is not None:
@@ -281,10 +297,11 @@ class CpSatSolver(ExactSolver):
                             infeasible="INFEASIBLE" in names, error="MODEL_INVALID" in names)
 
     def _minimise_makespan(self, mdl: SatModel, run: _Runner, budget: float,
-                           load_bound: bool, rel_gap: float, first_share: float
-                           ) -> tuple[Any, int, int]:
-        """The phases of the class docstring.  Returns the best plan (or None), its
-        makespan and the best lower bound, both in ticks."""
+                           load_bound: bool, rel_gap: float, first_share: float,
+                           floor: int = 0) -> tuple[Any, int, int]:
+        """The phases of the class docstring, the makespan at least ``floor`` (ticks, a
+        proven bound).  Returns the best plan (or None), its makespan and the best lower
+        bound, both in ticks."""
         t_start = time.perf_counter()
         solver = run.solver
 
@@ -296,7 +313,9 @@ class CpSatSolver(ExactSolver):
 
         best_ms: int | None = None
         vals = None
-        lb = 0
+        lb = floor
+        if floor > 0:
+            mdl.model.add(mdl.makespan >= floor)
 
         def absorb(status: Any, bound: bool = True) -> None:
             """Keep a full-model solve's schedule if better; its bound too, unless the
