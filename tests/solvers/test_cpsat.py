@@ -85,6 +85,28 @@ def test_time_limit_is_a_result():
         assert res.info["schedule_from"].startswith("the warm start")
 
 
+def test_a_solver_out_of_time_keeps_the_warm_starts_bound(monkeypatch):
+    """CP-SAT with next to no time returns nothing of its own: the result is the warm
+    start with the warm start's cheap bound, computed once (not again for the result:
+    that LP took 1.8 s at 3 000 layers, past the time limit)."""
+    import h2h_opt.solvers as facade
+
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    real = facade.lower_bound
+    monkeypatch.setattr(facade, "lower_bound", counted)
+    inst = random_layered(40, 4, seed=2)
+    res = solve(inst, "cpsat", SolveParams(time_limit_s=0.01))
+    assert res.has_solution and res.bound is not None
+    if res.info.get("schedule_from", "").startswith("the warm start"):
+        assert len(calls) == 1
+        assert res.bound == pytest.approx(real(inst, compile_tables(inst)).value)
+
+
 @pytest.mark.slow
 def test_progress_callback_reports_incumbent_and_bound():
     seen = []
