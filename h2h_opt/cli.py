@@ -176,10 +176,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
              if sched.instance != inst.name else "")
     if other and ev.feasible:
         print(f"h2h: warning: {other[2:]}", file=sys.stderr)
+    def figure(x: float, unit: str) -> str:
+        return "n/a" if math.isnan(x) else f"{x:.6g} {unit}"
+
     text = [f"feasible  {'yes' if ev.feasible else 'NO'}",
-            f"latency   {ev.latency:.6g} s", f"energy    {ev.energy:.6g} J",
-            f"locality  {ev.locality}"]
-    summary = ev.summary()
+            f"latency   {figure(ev.latency, 's')}", f"energy    {figure(ev.energy, 'J')}",
+            f"locality  {ev.locality or inst.options.locality}"]
+    # a schedule that misses layers has no latency or energy: null, not NaN, in JSON
+    summary = {k: None if isinstance(v, float) and math.isnan(v) else v
+               for k, v in ev.summary().items()}
+    summary["objective"] = inst.options.objective
     if ev.feasible and not args.no_bound:  # how far from optimal: the cheap bound
         from .cost import compile_tables
         from .solvers.bounds import lower_bound
@@ -194,7 +200,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for line in violations[: args.max_violations]:
         text.append(f"  {line}")
     if len(violations) > args.max_violations:
-        text.append(f"  ... and {len(violations) - args.max_violations} more violations")
+        more = len(violations) - args.max_violations
+        text.append(f"  ... and {more} more violation{'' if more == 1 else 's'}")
     summary["instance"] = inst.name
     _emit(args, summary, "\n".join(text))
     if ev.feasible:
@@ -337,7 +344,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
             f"time      {res.time_s:.3f} s"]
     if res.bound is not None:
         gap_text = "no schedule" if res.gap is None else f"gap {100 * res.gap:.2f} %"
-        text.append(f"bound     {res.bound:.6g} {unit} ({gap_text})")
+        source = res.info.get("bound_source")
+        text.append(f"bound     {res.bound:.6g} {unit} ({gap_text}"
+                    f"{f'; {source}' if source else ''})")
     if res.steps:
         from .experiments.plots import steps_table
 
@@ -899,10 +908,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="override the instance's options.locality (default: the one the"
                          " schedule was solved with, if it says)")
     sp.add_argument("--max-violations", type=_non_negative, default=20,
-                    help="violations to print (>= 0)")
+                    help="violations to print in the text output (>= 0; --json lists"
+                         " them all)")
     sp.add_argument("--no-bound", action="store_true",
-                    help="skip the cheap lower bound and the gap to it (an LP: under a"
-                         " second up to a few hundred layers)")
+                    help="skip the cheap lower bound of a feasible schedule and the gap"
+                         " to it (an LP: under a second up to a few hundred layers)")
 
     imp = sub.add_parser("import", help="convert other formats into instances")
     isub = imp.add_subparsers(dest="format", required=True, parser_class=_Parser)

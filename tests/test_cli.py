@@ -68,6 +68,25 @@ def test_evaluate_says_how_far_a_schedule_is_from_the_cheap_bound(capsys):
     assert "bound" not in json.loads(out)
 
 
+def test_evaluate_a_schedule_missing_a_layer_is_json_without_nan(capsys, tmp_path):
+    """A schedule without one of the layers has no latency: ``null`` in JSON (no
+    traceback on NaN), ``n/a`` in the text, exit 1."""
+    s = read_schedule(SERIAL)
+    gone = next(iter(s.mapping))
+    keep = {k: v for k, v in s.mapping.items() if k != gone}
+    start = {k: v for k, v in s.start.items() if k != gone}
+    orders = {a: [v for v in order if v != gone] for a, order in s.orders.items()}
+    f = tmp_path / "short.json"
+    f.write_text(json.dumps(dump_schedule(Schedule(s.instance, keep, start, orders,
+                                                   s.residency, s.locality))))
+    rc, out, _ = run(capsys, "evaluate", str(REF1), str(f), "--json")
+    data = json.loads(out)
+    assert rc == 1 and not data["feasible"] and data["latency_s"] is None
+    assert "bound" not in data
+    rc, out, _ = run(capsys, "evaluate", str(REF1), str(f))
+    assert rc == 1 and "latency   n/a" in out and "locality  None" not in out
+
+
 def test_evaluate_infeasible_exits_1(capsys, tmp_path):
     s = read_schedule(SERIAL)
     start = dict(s.start)

@@ -174,9 +174,10 @@ class CpSatSolver(ExactSolver):
                " prove optimality, bound the makespan by the load relaxation (E8, E9)"),
         Option("first_share", float, FIRST_SHARE, "share of the budget of the first search"
                " (0: load relaxation first)", low=0, high=1),
-        Option("cheap_bound", bool, True, "latency/lex, up to 2 000 runnable layer-"
-               "accelerator pairs: the makespan is at least the cheap LP bound (memory,"
-               " transfers, chains and head-tail rows) from the start"),
+        Option("cheap_bound", bool, True, "latency/lex, up to 2 000 layer-accelerator"
+               " pairs and with more than 5 s of the limit left: the makespan is at least"
+               " the cheap LP bound (load, residency, transfer, precedence and head-tail"
+               " rows) from the start"),
         Option("energy_cap", float, 0.0, "only schedules of at most this energy, J (E11;"
                " 0: no cap): the epsilon of an epsilon-constraint front", low=0),
     )
