@@ -20,7 +20,7 @@ from ..model import Instance
 from ..result import SolveResult, SolveStatus, Termination
 from ..schedule import Schedule
 from .base import Option, OptionError, SolveParams, Solver, SolverError, check_options
-from .bounds import lower_bound
+from .bounds import LowerBound, lower_bound
 
 __all__ = ["SOLVERS", "Option", "OptionError", "SolveParams", "Solver", "SolverError",
            "get_solver", "solve", "solver_names", "solver_options"]
@@ -100,7 +100,7 @@ def solve(inst: Instance, solver: str = "h2h", params: SolveParams | None = None
     t0 = time.perf_counter()
     warm = opts.get("warm_start")  # declared by the backends that take a warm start
     warm_time = 0.0
-    warm_bound: tuple[float, str] | None = None
+    known: LowerBound | None = params.known_bound
     warm_from: str | None = None
     if initial is None and warm not in (None, "none"):
         # backends never import each other: the facade hands the warm start over; it
@@ -110,18 +110,19 @@ def solve(inst: Instance, solver: str = "h2h", params: SolveParams | None = None
         quick = backend.quick_starts(inst, replace(params, options=opts))
         for name in (quick if warm == "best" else (warm,)):
             left = None if share is None else max(0.05, share - (time.perf_counter() - t0))
-            ws = solve(inst, name, SolveParams(time_limit_s=left, seed=params.seed))
+            ws = solve(inst, name, SolveParams(time_limit_s=left, seed=params.seed,
+                                               known_bound=known))
+            if known is None and ws.bound is not None:  # its cheap bound: the instance's
+                known = LowerBound(ws.bound, str(ws.info.get("bound_source", name)))
             if ws.schedule is not None and ws.objective is not None and (
                     best_ws is None or _better(ws.objective, best_ws.objective)):
                 best_ws = ws
         initial, warm_time = (best_ws.schedule if best_ws else None), time.perf_counter() - t0
-        if best_ws is not None and best_ws.bound is not None:
-            # the warm start's cheap bound is the instance's too
-            warm_bound = (best_ws.bound, str(best_ws.info.get("bound_source", solver)))
         warm_from = best_ws.solver if best_ws is not None else None
     if params.time_limit_s is not None:  # tables, checks and warm start count against it
         params = replace(params, time_limit_s=max(
             0.05, params.time_limit_s - (time.perf_counter() - t_call)))
+    params = replace(params, known_bound=known)  # the backend need not solve the LP again
     res = backend.solve(inst, params, initial)
     if warm_time:
         res.info["warm_start_time_s"] = warm_time
@@ -133,12 +134,12 @@ def solve(inst: Instance, solver: str = "h2h", params: SolveParams | None = None
     res.params = {**res.params, **params.to_dict(), "options": opts}
     # the warm start's cheap bound holds for the instance: also when the solver ran out
     # of time with nothing (no second LP in keep_promises: 1.8 s at 3 000 layers)
-    if warm_bound is not None and (res.schedule is not None
-                                   or res.termination == Termination.TIME_LIMIT) and (
-            res.bound is None or warm_bound[0] > res.bound):
-        res.bound = warm_bound[0]
-        res.info["bound_source"] = warm_bound[1]
-    return keep_promises(inst, finalise(inst, res), initial)
+    if known is not None and (res.schedule is not None
+                              or res.termination == Termination.TIME_LIMIT) and (
+            res.bound is None or known.value > res.bound):
+        res.bound = known.value
+        res.info["bound_source"] = known.source
+    return keep_promises(inst, finalise(inst, res), initial, known)
 
 
 def _first(objective: float | tuple[float, float]) -> float:
@@ -156,7 +157,8 @@ def _better(a: float | tuple[float, float], b: float | tuple[float, float] | Non
     return _first(a) < _first(b) * (1 - 1e-12)
 
 
-def keep_promises(inst: Instance, res: SolveResult, initial: Schedule | None) -> SolveResult:
+def keep_promises(inst: Instance, res: SolveResult, initial: Schedule | None,
+                  known: LowerBound | None = None) -> SolveResult:
     """What a result may claim, checked on the evaluator's figures.
 
     * Never a schedule worse than one the run already knew: when the warm start
@@ -182,7 +184,7 @@ def keep_promises(inst: Instance, res: SolveResult, initial: Schedule | None) ->
             if res.status == SolveStatus.NONE:
                 res.status = SolveStatus.FEASIBLE
                 if res.bound is None:  # the solver proved none: a cheap one
-                    lb = lower_bound(inst, compile_tables(inst))
+                    lb = known or lower_bound(inst, compile_tables(inst))
                     res.bound, res.info["bound_source"] = lb.value, lb.source
             if res.bound is not None and _first(ev0.objective) > 0:
                 res.gap = max(0.0, (_first(ev0.objective) - res.bound) / _first(ev0.objective))

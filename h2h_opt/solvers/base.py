@@ -207,7 +207,9 @@ class SolveParams:
     are for exact solvers; ``options`` holds solver-specific settings, each declared
     by the backend (:attr:`BaseSolver.options`, ``h2h solve --list-options``) and
     checked by the facade.  ``progress`` is an optional callback ``f(dict)`` called
-    as the solver improves (incumbent, bound, elapsed).
+    as the solver improves (incumbent, bound, elapsed).  ``known_bound`` is a
+    :class:`~h2h_opt.solvers.bounds.LowerBound` the facade has already proven (the
+    warm start's cheap bound), which solvers take instead of solving its LP again.
     """
 
     time_limit_s: float | None = None
@@ -217,6 +219,7 @@ class SolveParams:
     log: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     progress: Any = None
+    known_bound: Any = None  # a LowerBound already proven for the instance (not recorded)
 
     def to_dict(self) -> dict[str, Any]:
         return {"time_limit_s": self.time_limit_s, "seed": self.seed, "workers": self.workers,

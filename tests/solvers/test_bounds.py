@@ -12,6 +12,7 @@ from h2h_opt import SolveParams, read_instance, solve
 from h2h_opt.comm import CommModel
 from h2h_opt.cost import compile_tables
 from h2h_opt.solvers.bounds import (
+    MappingBound,
     critical_path_bound,
     heads_tails,
     load_bound,
@@ -87,12 +88,12 @@ def test_every_heuristic_result_carries_a_bound_with_its_source(heuristic_solver
 
 
 def test_a_result_keeps_its_warm_starts_bound_when_that_is_stronger():
-    """lns without its relaxation proves nothing itself: the warm start's cheap bound
+    """lns without its relaxation and its MIP proves nothing itself: the warm start's cheap bound
     (h2h_plus's) comes with the result, with its source."""
     inst = read_instance(ROOT / "instances/small/random-n20-a4-host-s2.json")
     warm = solve(inst, "h2h_plus")
     res = solve(inst, "lns", SolveParams(seed=0, options={"neighbourhoods": 2, "relax_time": 0,
-                                                          "polish": 0}))
+                                                          "polish": 0, "mip_bound": False}))
     assert res.bound == warm.bound and res.info["bound_source"] == warm.info["bound_source"]
 
 
@@ -286,3 +287,63 @@ def test_the_memory_and_transfer_rows_are_left_out_above_their_sizes(monkeypatch
     monkeypatch.setattr(bounds, "RESIDENCY_PAIRS", 1)
     plain = lower_bound(inst, tables)
     assert plain.value == pytest.approx(2.0, rel=1e-5) and "residency" not in plain.source
+
+
+def _three_on_two():
+    """Three independent layers of 1 s on two identical accelerators: the LP splits
+    them, 1.5 s each; any 0/1 mapping puts two on one accelerator, 2 s."""
+    layers = {f"L{i}": {} for i in range(3)}
+    times = {lid: 1.0 for lid in layers}
+    return table_instance(layers, [], {"a0": {}, "a1": {}}, {"a0": times, "a1": times},
+                          tick_s=1e-3)
+
+
+def test_the_mapping_mip_is_above_the_lp_where_the_lp_splits_layers():
+    inst = _three_on_two()
+    tables = compile_tables(inst)
+    assert lower_bound(inst, tables).value == pytest.approx(1.5, rel=1e-5)
+    mip = MappingBound(inst, tables, 5.0).result(wait=True)
+    assert mip is not None and mip.value == pytest.approx(2.0, rel=1e-5)
+    assert mip.value <= 2.0 and "0/1 mapping" in mip.source
+
+
+@pytest.mark.parametrize("builder", [chain_instance, fork_instance])
+@pytest.mark.parametrize("comm", ["host", "p2p"])
+def test_the_mapping_mip_never_above_the_brute_force_optimum(builder, comm):
+    inst = builder(comm=comm) if builder is fork_instance else builder(3, comm=comm)
+    mip = MappingBound(inst, compile_tables(inst), 5.0).result(wait=True)
+    assert mip is not None and 0 < mip.value <= brute_force(inst) * (1 + 1e-9)
+
+
+def test_the_mapping_mip_never_above_the_proven_optima_of_the_small_suite():
+    rows = [json.loads(line) for line in
+            (ROOT / "results/small_run/results.jsonl").read_text().splitlines()]
+    optima = {r["instance_file"]: r["latency_s"] for r in rows if r["status"] == "optimal"}
+    above_lp = 0
+    for path, best in sorted(optima.items()):
+        inst = read_instance(ROOT / path)
+        tables = compile_tables(inst)
+        mip = MappingBound(inst, tables, 1.0).result(wait=True)
+        assert mip is not None and mip.value <= best * (1 + 1e-9), (path, mip, best)
+        above_lp += mip.value > lower_bound(inst, tables).value * (1 + 1e-4)
+    assert above_lp >= len(optima) // 2  # worth running
+
+
+def test_a_warm_started_solve_solves_the_cheap_lp_once(monkeypatch):
+    """The first warm start's cheap bound goes to the next warm start and to the solver:
+    the facade hands it over (``SolveParams.known_bound``) instead of solving it again
+    (lns starts from the better of heft and h2h_plus; cpsat floors its makespan with
+    it)."""
+    from h2h_opt.solvers import bounds
+
+    calls = []
+    real = bounds.load_path_bound
+    monkeypatch.setattr(bounds, "load_path_bound",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    inst = read_instance(ROOT / "instances/small/random-n20-a4-host-s2.json")
+    lns = solve(inst, "lns", SolveParams(time_limit_s=20, seed=0, options={
+        "neighbourhoods": 2, "relax_time": 0, "polish": 0, "mip_bound": False}))
+    assert len(calls) == 1 and lns.info["warm_start_from"] in ("heft", "h2h_plus")
+    cpsat = solve(inst, "cpsat", SolveParams(time_limit_s=20, seed=0))
+    assert len(calls) == 2
+    assert cpsat.info["cheap_bound"]["value_s"] == lns.bound

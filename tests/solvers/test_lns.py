@@ -409,3 +409,22 @@ def test_a_stalled_mapping_phase_leaves_the_time_to_the_windows():
     assert phase["neighbourhoods"] >= 2 * MAP_PATIENCE
     assert res.info["neighbourhoods"] == 5
     assert res.info["mapping_phase_s"] < 0.5 * 60
+
+
+def test_the_mapping_mip_beside_the_windows_proves_a_start_optimal():
+    """Three independent layers of 1 s on two identical accelerators: the start's 2 s
+    is optimal; the cheap LP proves 1.5 s, the MIP beside the windows 2 s, which stops
+    the search as optimal.  Without the MIP, the windows run to the time limit."""
+    layers = {f"L{i}": {} for i in range(3)}
+    times = {lid: 1.0 for lid in layers}
+    inst = table_instance(layers, [], {"a0": {}, "a1": {}}, {"a0": times, "a1": times},
+                          tick_s=1e-3)
+    opts = {"relax_time": 0.0, "polish": 0.0}
+    res = solve(inst, "lns", SolveParams(time_limit_s=12, seed=1, options=opts))
+    assert res.latency == pytest.approx(2.0)
+    assert res.status == "optimal" and "0/1 mapping" in res.info["bound_source"]
+    assert res.info["mip_bound_s"] == pytest.approx(2.0, rel=1e-5)
+    assert res.time_s < 6
+    off = solve(inst, "lns", SolveParams(time_limit_s=8, seed=1,
+                                          options={**opts, "mip_bound": False}))
+    assert off.status == "feasible" and off.bound == pytest.approx(1.5, rel=1e-5)

@@ -217,7 +217,8 @@ class CpSatSolver(ExactSolver):
             # every duration is rounded up, so a schedule's makespan in ticks is at least
             # its makespan in seconds over the tick: at least the bound over the tick
             t1 = time.perf_counter()
-            cheap = lower_bound(inst, tables, min(10.0, 0.1 * time_left(deadline)))
+            cheap = params.known_bound or lower_bound(
+                inst, tables, min(10.0, 0.1 * time_left(deadline)))
             floor = math.floor(cheap.value / mdl.tick)
             cheap_s = time.perf_counter() - t1
         limit = time_left(deadline)

@@ -47,7 +47,7 @@ from ...result import SolveResult
 from ...schedule import Decision, Schedule
 from ...timing import ScheduleCycleError, Timer, list_schedule
 from ..base import Option, SolveParams, SolverError
-from ..bounds import lower_bound
+from ..bounds import TRANSFER_PAIRS, MappingBound, lower_bound
 from .cpmodel import SatModel
 from .plumbing import ExactSolver, LogSink, Progress, exact_result, rounding_info, time_limit
 
@@ -343,6 +343,9 @@ class LnsSolver(ExactSolver):
                " cpsat's default)", low=1),
         Option("polish_dtime", float, 0.0, "CP-SAT deterministic time of the polish (with"
                " one polish worker: reproducible; 0: until the time limit)", low=0.0),
+        Option("mip_bound", bool, True, "while the windows run, HiGHS's branch and bound"
+               " on the cheap LP with a 0/1 mapping, on a thread of its own (a bound, up"
+               " to 2 000 runnable pairs with 5 s or more for the windows)"),
         Option("kinds", list, KINDS, "neighbourhood kinds to draw from", choices=KINDS),
         Option("map_share", float, 0.8, "on instances above polish_layers layers, share of"
                " the time limit for the mapping phase before the windows: a search on the"
@@ -450,7 +453,8 @@ class LnsSolver(ExactSolver):
                 # (on 19 of the 60 paper instances): it closes the search sooner and
                 # floors the polish's makespan
                 t1 = time.perf_counter()
-                cheap = lower_bound(inst, tables, min(10.0, 0.1 * (deadline - t1)))
+                cheap = params.known_bound or lower_bound(
+                    inst, tables, min(10.0, 0.1 * (deadline - t1)))
                 cheap_s = time.perf_counter() - t1
                 if bound is None or cheap.value > bound:
                     bound, bound_source = cheap.value, cheap.source
@@ -512,7 +516,25 @@ class LnsSolver(ExactSolver):
                 and not over else 0.0
             windows_start = time.perf_counter()
             windows_end = deadline - polish * (deadline - windows_start)
+            mip: MappingBound | None = None
+            mip_lb: list[float | None] = []  # what it proved
+            if self.option(params, "mip_bound") and objective != "energy" and not over \
+                    and not mapping_phase and 0 < base.n * base.m <= TRANSFER_PAIRS \
+                    and windows_end - windows_start >= 5.0 and not closed(best[over], bound):
+                # beside the windows (one core each): the bound floors the polish
+                mip = MappingBound(inst, tables, windows_end - windows_start)
+
+            def take_mip(stop: bool) -> None:
+                """The MIP's bound if it has finished (``stop``: stopping it now)."""
+                nonlocal bound, bound_source, mip
+                if mip is not None and (stop or not mip.running):
+                    lb, mip = mip.result(), None
+                    mip_lb.append(None if lb is None else lb.value)
+                    if lb is not None and (bound is None or lb.value > bound):
+                        bound, bound_source = lb.value, lb.source
+                        progress.update(best[over], bound)
             for it in range(self.option(params, "neighbourhoods")):
+                take_mip(False)
                 left = windows_end - time.perf_counter()
                 if left <= 0.05 or base.n == 0 or (best[0] == 0 or not over) and closed(
                         best[over], bound):
@@ -553,6 +575,7 @@ class LnsSolver(ExactSolver):
                 else:
                     size = max(4, int(size * 0.8))
             windows_s = time.perf_counter() - windows_start
+            take_mip(False)  # if its time is up (else: after the polish, stopped)
             polish_s = 0.0
             if polish > 0 and deadline - time.perf_counter() > 0.1 \
                     and not closed(best[0], bound):
@@ -574,10 +597,12 @@ class LnsSolver(ExactSolver):
                         current, best = found, value
                         counts["improved_by_polish"] = 1
                         progress.update(best[0], bound)
+            take_mip(True)
         elapsed = time.perf_counter() - t0
         info = {**rounding_info(base), **counts, "final_size": size,
                 "relaxation_s": round(relax_s, 3), "relaxation_bound_s": relax_bound,
                 "cheap_bound_s": round(cheap_s, 3),
+                **({"mip_bound_s": mip_lb[0]} if mip_lb else {}),
                 "polish_s": round(polish_s, 3), "mapping_phase_s": round(map_s, 3),
                 **({"mapping_phase": map_stats} if map_stats else {}),
                 "by_kind": {k: {"tried": t, "improved": i} for k, (t, i) in by_kind.items()},
