@@ -31,7 +31,7 @@ from .model import Instance, ModelError
 from .result import SolveResult, SolveStatus, Termination
 from .schedule import Decision, Schedule
 from .solvers import SOLVERS, OptionError, SolveParams, SolverError, solve, solver_options
-from .solvers.bounds import LowerBound, lower_bound, relaxations
+from .solvers.bounds import LowerBound, MappingBound, lower_bound, relaxations
 from .solvers.exact.ticks import tick_makespan
 from .timing import ScheduleCycleError, asap
 
@@ -42,6 +42,7 @@ __all__ = [
     "InputError",
     "Instance",
     "LowerBound",
+    "MappingBound",
     "ModelError",
     "OptionError",
     "Schedule",

@@ -68,6 +68,31 @@ def test_evaluate_says_how_far_a_schedule_is_from_the_cheap_bound(capsys):
     assert "bound" not in json.loads(out)
 
 
+def test_evaluate_mip_bound_is_at_least_the_lp_and_below_the_optimum(capsys, tmp_path):
+    """``--mip-bound`` solves the LP with a 0/1 mapping: on three independent layers of
+    1 s over two accelerators the LP proves 1.5 s, the MIP 2 s, the optimum."""
+    from helpers import table_instance
+
+    from h2h_opt import solve
+    from h2h_opt.io import dump_instance
+
+    layers = {f"L{i}": {} for i in range(3)}
+    times = {lid: 1.0 for lid in layers}
+    inst = table_instance(layers, [], {"a0": {}, "a1": {}}, {"a0": times, "a1": times})
+    f, g = tmp_path / "three.json", tmp_path / "sched.json"
+    f.write_text(json.dumps(dump_instance(inst)))
+    g.write_text(json.dumps(dump_schedule(solve(inst, "h2h_plus").schedule)))
+    rc, out, _ = run(capsys, "evaluate", str(f), str(g), "--json")
+    assert rc == 0 and json.loads(out)["bound"] == pytest.approx(1.5, rel=1e-5)
+    rc, out, _ = run(capsys, "evaluate", str(f), str(g), "--json", "--mip-bound", "5")
+    data = json.loads(out)
+    assert data["latency_s"] == pytest.approx(2.0)
+    assert data["bound"] == pytest.approx(2.0, rel=1e-5) and data["bound"] <= 2.0
+    assert "0/1 mapping" in data["bound_source"]
+    rc, _, err = run(capsys, "evaluate", str(f), str(g), "--mip-bound", "5", "--no-bound")
+    assert rc == 2 and "--no-bound" in err and "Traceback" not in err
+
+
 def test_evaluate_a_schedule_missing_a_layer_is_json_without_nan(capsys, tmp_path):
     """A schedule without one of the layers has no latency: ``null`` in JSON (no
     traceback on NaN), ``n/a`` in the text, exit 1."""

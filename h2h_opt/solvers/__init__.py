@@ -112,7 +112,8 @@ def solve(inst: Instance, solver: str = "h2h", params: SolveParams | None = None
             left = None if share is None else max(0.05, share - (time.perf_counter() - t0))
             ws = solve(inst, name, SolveParams(time_limit_s=left, seed=params.seed,
                                                known_bound=known))
-            if known is None and ws.bound is not None:  # its cheap bound: the instance's
+            if known is None and ws.bound is not None and \
+                    _solver_class(name).kind == "heuristic":  # the cheap LP's (finalise)
                 known = LowerBound(ws.bound, str(ws.info.get("bound_source", name)))
             if ws.schedule is not None and ws.objective is not None and (
                     best_ws is None or _better(ws.objective, best_ws.objective)):

@@ -207,9 +207,10 @@ class SolveParams:
     are for exact solvers; ``options`` holds solver-specific settings, each declared
     by the backend (:attr:`BaseSolver.options`, ``h2h solve --list-options``) and
     checked by the facade.  ``progress`` is an optional callback ``f(dict)`` called
-    as the solver improves (incumbent, bound, elapsed).  ``known_bound`` is a
-    :class:`~h2h_opt.solvers.bounds.LowerBound` the facade has already proven (the
-    warm start's cheap bound), which solvers take instead of solving its LP again.
+    as the solver improves (incumbent, bound, elapsed).  ``known_bound`` is set by
+    the facade only: the cheap bound (:func:`~h2h_opt.solvers.bounds.lower_bound`) a
+    heuristic warm start already carries, which solvers take instead of solving the
+    LP again; it is trusted as proven.
     """
 
     time_limit_s: float | None = None

@@ -47,6 +47,8 @@ apply to its objective, with its source.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +61,8 @@ from ..timing import chains
 
 __all__ = ["LowerBound", "MappingBound", "critical_path_bound", "energy_bound", "heads_tails",
            "load_bound", "load_path_bound", "lower_bound", "relaxations"]
+
+log = logging.getLogger(__name__)
 
 WINDOW_NONZEROS = 200_000  # most matrix entries the head-tail rows may add (about)
 WINDOW_GRID = 16  # heads and tails (each) whose pairs get rows
@@ -204,6 +208,7 @@ class _Lp:
         self.rows: list[dict[int, float]] = []
         self.row_lo: list[float] = []
         self.row_hi: list[float] = []
+        self.whole: list[int] = []  # columns 0 or 1 in any schedule besides the mapping
 
     def col(self, hi: float | None = None) -> int:
         """A new column in ``[0, hi]`` (no upper bound by default)."""
@@ -279,6 +284,7 @@ def _busy_columns(comm: CommModel, lp: _Lp, x: dict[tuple[int, int], int],
             row.append((xc, lt.weight / unit))
         elif lt.can_reside:
             y = lp.col(1.0)
+            lp.whole.append(y)  # r(v) is 0 or 1 (E9)
             lp.row([(xc, 1.0), (y, -1.0)], 0.0)
             row.append((y, lt.weight / unit))
             memory[a].append((y, float(wb[v] / cap[a])))
@@ -415,29 +421,43 @@ def lower_bound(inst: Instance, tables: CostTables, time_limit_s: float = 10.0
 
 
 class MappingBound:
-    """:func:`lower_bound`'s LP with a 0/1 mapping (every ``x[v,a]`` whole): HiGHS's
-    branch and bound on one thread, started on a thread of its own so that a search
-    runs beside it (HiGHS releases the interpreter lock while it solves).
+    """:func:`lower_bound`'s LP with a 0/1 mapping and residency (every ``x[v,a]`` and
+    every resident share whole; E1, E9): HiGHS's branch and bound on one thread,
+    started on a thread of its own so that a search runs beside it (HiGHS releases the
+    interpreter lock while it solves, taking it back only at its interrupt checks).
 
-    Every schedule's mapping is 0/1 (E1), so the MIP's optimum is a bound, and so is
-    the dual bound its branch and bound has proven whenever it stops; it is at least
-    the LP's.  On the ``paper`` suite 10 s of it raise the cheap bound on 29 of the 31
-    instances whose best latency is more than 1 % above it.  The value is lowered by
-    1e-6 per row of a chain and 1e-6 relative (HiGHS's MIP feasibility tolerance).
+    Every schedule's mapping and residency are 0/1, and the busy-time and delay rows
+    are exact for such a mapping, so the MIP's optimum is a bound, and so is the dual
+    bound its branch and bound has proven whenever it stops (once its root LP is
+    solved, the LP's value or more, less the tolerance below).  On the ``paper`` suite 10 s of it (the mapping alone
+    whole) raise the cheap LP's bound on 29 of the 31 instances whose best latency is
+    more than 1 % above it.  The value is lowered by 1e-6 per row of a chain and 1e-6
+    relative (HiGHS's MIP feasibility tolerance).  ``time_limit_s`` counts from the
+    call, the LP's build included; ``whole_residency=False`` keeps the resident shares
+    fractional (an ablation).
+
     No other HiGHS solve may run meanwhile (:func:`_solve_lp` resets HiGHS's thread
-    pool); a stop takes effect at HiGHS's next check (up to ~4 s at its root node).
-    The result is read once."""
+    pool).  HiGHS 1.12's branch and bound may print a debug line to the C standard
+    output (when it repairs an incumbent), so while it runs the process's standard
+    output goes to standard error: ``--json`` output stays JSON, and nothing is lost.
+    A stop takes effect at HiGHS's next check: seconds inside a long root LP.  Use it
+    as a context manager (or call :meth:`result`) so that it never outlives its
+    caller.  The result is read once."""
 
-    def __init__(self, inst: Instance, tables: CostTables, time_limit_s: float) -> None:
+    def __init__(self, inst: Instance, tables: CostTables, time_limit_s: float,
+                 whole_residency: bool = True) -> None:
         import threading
+        import time
 
         import highspy
 
+        until = time.perf_counter() + float(time_limit_s)
         comm = CommModel(inst, tables)
         pairs = int(np.isfinite(comm.least_busy()).sum())
         residency, transfers = pairs <= RESIDENCY_PAIRS, pairs <= TRANSFER_PAIRS
         self.source = _lp_name(True, residency, transfers).replace(
-            "relaxation (LP, HiGHS)", "relaxation with a 0/1 mapping (MIP, HiGHS)")
+            "relaxation (LP, HiGHS)", "relaxation with a 0/1 mapping"
+            + " and residency" * (residency and whole_residency) + " (MIP, HiGHS)")
         self._rows = 2 * comm.n + 2
         self._highs: Any = None
         self._thread: Any = None
@@ -446,12 +466,20 @@ class MappingBound:
         lp, t, self._unit, x = _load_path_lp(comm, True, residency, transfers)
         h = self._highs = highspy.Highs()
         h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))
+        h.setOptionValue("time_limit", max(0.01, until - time.perf_counter()))
         h.setOptionValue("threads", 1)
         h.HandleUserInterrupt = True  # cancelSolve() stops it
-        h.passModel(lp.highs_lp(t, x))
+        h.passModel(lp.highs_lp(t, x + lp.whole * whole_residency))
+        self._stdout = _StdoutToStderr()
         self._thread = threading.Thread(target=h.run, name="mapping-bound", daemon=True)
         self._thread.start()
+
+    def __enter__(self) -> MappingBound:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._highs is not None:  # stop it and free HiGHS, whatever happened
+            self.result()
 
     @property
     def running(self) -> bool:
@@ -468,6 +496,7 @@ class MappingBound:
         if not wait:
             self._highs.cancelSolve()
         self._thread.join()
+        self._stdout.restore()
         h, self._highs = self._highs, None
         status = h.getModelStatus()
         dual = float(h.getInfo().mip_dual_bound)
@@ -475,10 +504,43 @@ class MappingBound:
         highspy.Highs.resetGlobalScheduler(True)  # as _solve_lp: free the thread pool
         done = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit,
                 highspy.HighsModelStatus.kInterrupt)
+        if status == highspy.HighsModelStatus.kInfeasible:  # every schedule is feasible
+            log.warning("the mapping MIP (%s) is infeasible: a bug in its rows", self.source)
         if status not in done or not np.isfinite(dual) or dual <= 0:
             return None
         return LowerBound(max(0.0, (dual * (1 - 1e-6) - 1e-6 * self._rows) * self._unit),
                           self.source)
+
+
+class _StdoutToStderr:
+    """File descriptor 1 pointed at 2 until :meth:`restore` (C-level output included;
+    nothing if the process has no such descriptors)."""
+
+    def __init__(self) -> None:
+        import os
+        import sys
+
+        self._saved: int | None = None
+        try:
+            sys.stdout.flush()
+            self._saved = os.dup(1)
+            os.dup2(2, 1)
+        except (OSError, ValueError, AttributeError):
+            self._saved = None
+
+    def restore(self) -> None:
+        import ctypes
+        import os
+        import sys
+
+        if self._saved is None:
+            return
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            sys.stdout.flush()
+            ctypes.CDLL(None).fflush(None)  # C's buffered output, to where it was meant
+        os.dup2(self._saved, 1)
+        os.close(self._saved)
+        self._saved = None
 
 
 def _lp_name(windows: bool, residency: bool, transfers: bool) -> str:

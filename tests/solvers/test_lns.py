@@ -428,3 +428,6 @@ def test_the_mapping_mip_beside_the_windows_proves_a_start_optimal():
     off = solve(inst, "lns", SolveParams(time_limit_s=8, seed=1,
                                           options={**opts, "mip_bound": False}))
     assert off.status == "feasible" and off.bound == pytest.approx(1.5, rel=1e-5)
+    import threading  # the MIP never outlives the solve
+
+    assert not any(t.name == "mapping-bound" and t.is_alive() for t in threading.enumerate())

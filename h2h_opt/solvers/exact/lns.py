@@ -34,6 +34,7 @@ one worker and seeded from the run's seed, the result is the same run to run.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from typing import Any
@@ -308,9 +309,10 @@ class Window:
 
 class LnsSolver(ExactSolver):
     """Large-neighbourhood search (module docstring).  Its bound is the best of its load
-    relaxation (CP-SAT), the cheap LP (:func:`h2h_opt.solvers.bounds.lower_bound`) and
-    the polish's full model; it says optimal when its schedule meets that bound within
-    the rounding."""
+    relaxation (CP-SAT), the cheap LP (:func:`h2h_opt.solvers.bounds.lower_bound`), that
+    LP with a 0/1 mapping (:class:`~h2h_opt.solvers.bounds.MappingBound`, beside the
+    windows) and the polish's full model; it says optimal when its schedule meets that
+    bound within the rounding."""
 
     name = "lns"
     kind = "anytime"  # improves a schedule, proves nothing (not 'exact')
@@ -344,8 +346,8 @@ class LnsSolver(ExactSolver):
         Option("polish_dtime", float, 0.0, "CP-SAT deterministic time of the polish (with"
                " one polish worker: reproducible; 0: until the time limit)", low=0.0),
         Option("mip_bound", bool, True, "while the windows run, HiGHS's branch and bound"
-               " on the cheap LP with a 0/1 mapping, on a thread of its own (a bound, up"
-               " to 2 000 runnable pairs with 5 s or more for the windows)"),
+               " on the cheap LP with a 0/1 mapping, on a thread of its own (a bound; up"
+               " to 2 000 layers x accelerators, with 5 s or more for the windows)"),
         Option("kinds", list, KINDS, "neighbourhood kinds to draw from", choices=KINDS),
         Option("map_share", float, 0.8, "on instances above polish_layers layers, share of"
                " the time limit for the mapping phase before the windows: a search on the"
@@ -405,7 +407,7 @@ class LnsSolver(ExactSolver):
 
         current = Decision.from_schedule(inst, initial)
         sink = LogSink(params.log, params.progress)
-        with sink:
+        with sink, contextlib.ExitStack() as stack:  # (the stack stops the MIP, if any)
             progress = Progress(sink.progress, 1.0, t0)
             solver = base.cp.CpSolver()
             sp = solver.parameters
@@ -521,8 +523,10 @@ class LnsSolver(ExactSolver):
             if self.option(params, "mip_bound") and objective != "energy" and not over \
                     and not mapping_phase and 0 < base.n * base.m <= TRANSFER_PAIRS \
                     and windows_end - windows_start >= 5.0 and not closed(best[over], bound):
-                # beside the windows (one core each): the bound floors the polish
-                mip = MappingBound(inst, tables, windows_end - windows_start)
+                # beside the windows (one core each): the bound floors the polish;
+                # without a polish it must stop before the deadline (a stop can lag)
+                mip = stack.enter_context(MappingBound(
+                    inst, tables, (windows_end - windows_start) * (1.0 if polish else 0.8)))
 
             def take_mip(stop: bool) -> None:
                 """The MIP's bound if it has finished (``stop``: stopping it now)."""
