@@ -428,6 +428,12 @@ def test_the_mapping_mip_beside_the_windows_proves_a_start_optimal():
     off = solve(inst, "lns", SolveParams(time_limit_s=8, seed=1,
                                           options={**opts, "mip_bound": False}))
     assert off.status == "feasible" and off.bound == pytest.approx(1.5, rel=1e-5)
+    # under a work limit the MIP's bound is reported at the end only: every
+    # neighbourhood runs, and the schedule does not depend on the MIP's timing
+    work = solve(inst, "lns", SolveParams(time_limit_s=12, seed=1,
+                                           options={**opts, "neighbourhoods": 30}))
+    assert work.info["neighbourhoods"] == 30 and res.info["neighbourhoods"] < 30
+    assert work.status == "optimal" and "0/1 mapping" in work.info["bound_source"]
     import threading  # the MIP never outlives the solve
 
     assert not any(t.name == "mapping-bound" and t.is_alive() for t in threading.enumerate())

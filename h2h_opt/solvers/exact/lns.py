@@ -30,6 +30,12 @@ a random set.  The size adapts: it grows after a window proved it could not impr
 and shrinks after one that ran out of budget.  With ``neighbourhoods`` (a work limit)
 binding before the time limit, each sub-solve limited in CP-SAT's deterministic time on
 one worker and seeded from the run's seed, the result is the same run to run.
+
+While the windows run on one core, HiGHS's branch and bound on the cheap LP with a 0/1
+mapping and residency (:class:`~h2h_opt.solvers.bounds.MappingBound`) runs on another:
+its bound stops the search when the schedule meets it and floors the polish -- unless
+``neighbourhoods`` is given, when it is only reported at the end (its value depends on
+time; the schedule then does not).
 """
 
 from __future__ import annotations
@@ -347,7 +353,8 @@ class LnsSolver(ExactSolver):
                " one polish worker: reproducible; 0: until the time limit)", low=0.0),
         Option("mip_bound", bool, True, "while the windows run, HiGHS's branch and bound"
                " on the cheap LP with a 0/1 mapping, on a thread of its own (a bound; up"
-               " to 2 000 layers x accelerators, with 5 s or more for the windows)"),
+               " to 2 000 layers x accelerators, with 5 s or more for the windows; with"
+               " neighbourhoods given, reported at the end only)"),
         Option("kinds", list, KINDS, "neighbourhood kinds to draw from", choices=KINDS),
         Option("map_share", float, 0.8, "on instances above polish_layers layers, share of"
                " the time limit for the mapping phase before the windows: a search on the"
@@ -528,6 +535,10 @@ class LnsSolver(ExactSolver):
                 mip = stack.enter_context(MappingBound(
                     inst, tables, (windows_end - windows_start) * (1.0 if polish else 0.8)))
 
+            # under a work limit the MIP's bound (which depends on time) is reported at
+            # the end only, so the windows and the polish do not depend on it
+            steer = "neighbourhoods" not in params.options
+
             def take_mip(stop: bool) -> None:
                 """The MIP's bound if it has finished (``stop``: stopping it now)."""
                 nonlocal bound, bound_source, mip
@@ -538,7 +549,8 @@ class LnsSolver(ExactSolver):
                         bound, bound_source = lb.value, lb.source
                         progress.update(best[over], bound)
             for it in range(self.option(params, "neighbourhoods")):
-                take_mip(False)
+                if steer:
+                    take_mip(False)
                 left = windows_end - time.perf_counter()
                 if left <= 0.05 or base.n == 0 or (best[0] == 0 or not over) and closed(
                         best[over], bound):
@@ -579,7 +591,8 @@ class LnsSolver(ExactSolver):
                 else:
                     size = max(4, int(size * 0.8))
             windows_s = time.perf_counter() - windows_start
-            take_mip(False)  # if its time is up (else: after the polish, stopped)
+            if steer:
+                take_mip(False)  # if its time is up (else: after the polish, stopped)
             polish_s = 0.0
             if polish > 0 and deadline - time.perf_counter() > 0.1 \
                     and not closed(best[0], bound):
