@@ -34,8 +34,8 @@ one worker and seeded from the run's seed, the result is the same run to run.
 While the windows run on one core, HiGHS's branch and bound on the cheap LP with a 0/1
 mapping and residency (:class:`~h2h_opt.solvers.bounds.MappingBound`) runs on another:
 its bound stops the search when the schedule meets it and floors the polish -- unless
-``neighbourhoods`` is given, when it is only reported at the end (its value depends on
-time; the schedule then does not).
+``neighbourhoods`` is below its default, when it is only reported at the end (its value
+depends on time; the schedule then does not).
 """
 
 from __future__ import annotations
@@ -80,6 +80,10 @@ MAP_SIZE = 20
 #: half (the summed load) gives way to the second (the largest), and the second to the
 #: windows.
 MAP_PATIENCE = 60
+
+#: The default work limit: no limit in practice (a smaller ``neighbourhoods`` asks for a
+#: reproducible run).
+WORK_UNLIMITED = 100000
 
 #: Relative tolerance under which two objective values count as equal.
 EQUAL = 1e-12
@@ -326,7 +330,7 @@ class LnsSolver(ExactSolver):
         Option("warm_start", str, "best", "solver whose schedule starts the search (best:"
                " the better of heft and h2h_plus; heft alone with the mapping phase)",
                choices=("best", "baseline", "h2h", "h2h_plus", "heft")),
-        Option("neighbourhoods", int, 100000, "most neighbourhoods to re-optimise (a work"
+        Option("neighbourhoods", int, WORK_UNLIMITED, "most neighbourhoods to re-optimise (a work"
                " limit: with it binding first the run is reproducible)", low=1),
         Option("size", int, 12, "layers freed at first (adapted between 4 and 400)", low=1),
         Option("sub_time", float, 0.02, "CP-SAT deterministic time per neighbourhood", low=0.001),
@@ -354,7 +358,7 @@ class LnsSolver(ExactSolver):
         Option("mip_bound", bool, True, "while the windows run, HiGHS's branch and bound"
                " on the cheap LP with a 0/1 mapping, on a thread of its own (a bound; up"
                " to 2 000 layers x accelerators, with 5 s or more for the windows; with"
-               " neighbourhoods given, reported at the end only)"),
+               " neighbourhoods below its default, reported at the end only)"),
         Option("kinds", list, KINDS, "neighbourhood kinds to draw from", choices=KINDS),
         Option("map_share", float, 0.8, "on instances above polish_layers layers, share of"
                " the time limit for the mapping phase before the windows: a search on the"
@@ -537,7 +541,7 @@ class LnsSolver(ExactSolver):
 
             # under a work limit the MIP's bound (which depends on time) is reported at
             # the end only, so the windows and the polish do not depend on it
-            steer = "neighbourhoods" not in params.options
+            steer = self.option(params, "neighbourhoods") >= WORK_UNLIMITED
 
             def take_mip(stop: bool) -> None:
                 """The MIP's bound if it has finished (``stop``: stopping it now)."""
