@@ -33,7 +33,8 @@ def test_bound_never_above_the_brute_force_optimum(builder, comm, objective):
     assert 0 <= lb.value <= first * (1 + 1e-9)
 
 
-def test_bound_never_above_the_proven_optima_of_the_small_suite():
+def _small_optima() -> dict[str, float]:
+    """The ``small`` suite's proven optima (results/small_run), by instance file."""
     rows = [json.loads(line) for line in
             (ROOT / "results/small_run/results.jsonl").read_text().splitlines()]
     optima: dict[str, float] = {}
@@ -41,6 +42,11 @@ def test_bound_never_above_the_proven_optima_of_the_small_suite():
         if r["status"] == "optimal":
             optima[r["instance_file"]] = min(optima.get(r["instance_file"], 1e300),
                                              r["latency_s"])
+    return optima
+
+
+def test_bound_never_above_the_proven_optima_of_the_small_suite():
+    optima = _small_optima()
     assert len(optima) >= 20
     for path, best in optima.items():
         inst = read_instance(ROOT / path)
@@ -316,13 +322,7 @@ def test_the_mapping_mip_never_above_the_brute_force_optimum(builder, comm):
 
 
 def test_the_mapping_mip_never_above_the_proven_optima_of_the_small_suite():
-    rows = [json.loads(line) for line in
-            (ROOT / "results/small_run/results.jsonl").read_text().splitlines()]
-    optima: dict[str, float] = {}
-    for r in rows:
-        if r["status"] == "optimal":
-            optima[r["instance_file"]] = min(optima.get(r["instance_file"], 1e300),
-                                             r["latency_s"])
+    optima = _small_optima()
     above_lp = 0
     for path, best in sorted(optima.items()):
         inst = read_instance(ROOT / path)
