@@ -13,6 +13,7 @@ from h2h_opt.comm import CommModel
 from h2h_opt.cost import compile_tables
 from h2h_opt.solvers.bounds import (
     MappingBound,
+    _span_sets,
     critical_path_bound,
     heads_tails,
     load_bound,
@@ -145,7 +146,8 @@ def test_load_and_precedence_together_beat_each_alone():
     assert load_bound(comm) == pytest.approx(2.4, rel=1e-5)
     assert load_path_bound(comm) == pytest.approx(8 / 3, rel=1e-5)
     lb = lower_bound(inst, compile_tables(inst))
-    assert lb.source == "load, residency, transfer, precedence and head-tail relaxation (LP, HiGHS)"
+    assert lb.source == ("load, residency, transfer, precedence, head-tail and span"
+                         " relaxation (LP, HiGHS)")
     assert lb.value <= brute_force(inst) * (1 + 1e-9) and brute_force(inst) == pytest.approx(3.0)
 
 
@@ -163,10 +165,10 @@ def test_head_tail_rows_beat_load_and_precedence_on_a_fork_join():
     head, tail = heads_tails(comm)
     assert head.tolist() == [0, 0, 0, 0, 1] and tail.tolist() == [1, 1, 1, 1, 0]
     assert critical_path_bound(comm) == pytest.approx(2.0)
-    assert load_path_bound(comm, windows=False) == pytest.approx(2.5, rel=1e-5)
+    assert load_path_bound(comm, windows=False, spans=False) == pytest.approx(2.5, rel=1e-5)
     assert load_path_bound(comm) == pytest.approx(3.0, rel=1e-5)
     lb = lower_bound(inst, compile_tables(inst))
-    assert lb.source.startswith("load, residency, transfer, precedence and head-tail")
+    assert lb.source.startswith("load, residency, transfer, precedence, head-tail")
     assert lb.value == pytest.approx(brute_force(inst), rel=1e-5)
 
 
@@ -190,13 +192,63 @@ def test_head_tail_rows_stay_below_the_optimum_with_transfers(comm):
     inst = table_instance(layers, edges, accs, times, links=links, comm=comm,
                           locality="same_accelerator")
     comm_model = CommModel(inst, compile_tables(inst))
-    plain = load_path_bound(comm_model, windows=False, residency=False, transfers=False)
-    rows = load_path_bound(comm_model, residency=False, transfers=False)
+    plain = load_path_bound(comm_model, windows=False, residency=False, transfers=False,
+                            spans=False)
+    rows = load_path_bound(comm_model, residency=False, transfers=False, spans=False)
     full = load_path_bound(comm_model)
     assert rows > plain * 1.05
     assert full > rows * 1.05
     assert full <= brute_force(inst) * (1 + 1e-9)
     assert lower_bound(inst, compile_tables(inst)).value == pytest.approx(full)
+
+
+def _diamond(**options):
+    """U -> A, U -> B, A -> J, B -> J (host): all on a0 takes 2 + 1 + 1 + 1 = 5 s (B's
+    weights fit a0's memory, no transfer), the optimum; a layer moved to a1 runs longer
+    there and makes transfers."""
+    layers = {"U": {}, "A": {"O": 1.0}, "B": {"O": 2.0, "W": 2.0}, "J": {}}
+    edges = [("U", "A", None), ("U", "B", None), ("A", "J", None), ("B", "J", None)]
+    accs = {"a0": {"B": 1.0, "cap": 2.0}, "a1": {"B": 1.0}}
+    times = {"a0": {"U": 2.0, "A": 1.0, "B": 1.0, "J": 1.0},
+             "a1": {"U": 3.0, "A": 1.0, "B": 2.0, "J": 3.0}}
+    return table_instance(layers, edges, accs, times, locality="same_accelerator", **options)
+
+
+def test_span_sets_skip_chains():
+    """On the diamond: U's descendants, J's ancestors and the branches between U and J
+    (E5); the sets of one layer or of one chain (A's descendants {J}, ...) add nothing to
+    the precedence rows and are left out; a chain has none at all."""
+    comm = CommModel(_diamond(), compile_tables(_diamond()))
+    u, a, b, j = 0, 1, 2, 3
+    assert sorted(_span_sets(comm, 1), key=str) == sorted(
+        [(u, None, [a, b, j]), (None, j, [u, a, b]), (u, j, [a, b])], key=str)
+    chain = chain_instance(4)
+    assert _span_sets(CommModel(chain, compile_tables(chain)), 1) == []
+
+
+def test_span_rows_close_the_diamond():
+    """The LP without span rows spreads the layers over both accelerators (32/7 s); the
+    span rows charge the busy times the mapping decides between U's end and J's start
+    on each accelerator, and reach the optimum, 5 s (brute force)."""
+    inst = _diamond()
+    comm = CommModel(inst, compile_tables(inst))
+    assert load_path_bound(comm, spans=False) == pytest.approx(32 / 7, rel=1e-5)
+    assert load_path_bound(comm) == pytest.approx(5.0, rel=1e-5)
+    assert brute_force(inst) == pytest.approx(5.0)
+    assert lower_bound(inst, compile_tables(inst)).source.endswith(
+        "head-tail and span relaxation (LP, HiGHS)")
+
+
+def test_span_rows_raise_a_residual_backbone():
+    """driving on hetero2 at 1.25 GB/s (a backbone of residual blocks, paper suite): the
+    span rows raise the cheap bound by more than 4 %, and it stays below the best
+    latency any run found (results/paper_lns_v9, 0.340437 s)."""
+    inst = read_instance(ROOT / "instances/paper/driving-hetero2-1.25GBps.json")
+    comm = CommModel(inst, compile_tables(inst))
+    without = load_path_bound(comm, spans=False)
+    with_spans = load_path_bound(comm)
+    assert with_spans > 1.04 * without
+    assert with_spans <= 0.340437
 
 
 def test_residency_that_does_not_fit_is_paid_for():
