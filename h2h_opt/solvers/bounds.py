@@ -79,6 +79,12 @@ WINDOW_GRID = 16  # heads and tails (each) whose pairs get rows
 SPAN_NONZEROS = 200_000  # most matrix entries the span rows may add (about)
 SPAN_JOINS = 2  # joins (the first by index) each fork gets rows up to
 SPAN_CHAIN_TEST = 256  # largest set between a fork and a join taken (and tested)
+# MappingBound takes the span rows only where they raise the LP by this much: they
+# make each node of HiGHS's branch and bound dearer, and on the paper suite (10 s per
+# MIP, results/mip_bounds.md) they cost the MIP up to 6 % of its bound wherever they
+# raise the LP by less than 1 % (arvr, face_antispoof) and gain up to 15 % where
+# they raise it by more (driving: 1.3-12.7 % on the LP)
+SPAN_MIP_GAIN = 0.01
 # Most runnable (layer, accelerator) pairs for the weight-memory rows and for the
 # transfer rows in lower_bound: both take 0.1-0.8 s on the paper suite (<= 784 pairs);
 # on random_layered(n, 8): residency 0.6 s at 250 layers, 1.0-1.7 s at 1 000, 8.7 s at
@@ -532,7 +538,9 @@ class MappingBound:
     more than 1 % above it (x1.023 on average; ``results/mip_bounds.md``).  The value
     is lowered by 1e-6 per row of a chain and 1e-6 relative (HiGHS's MIP feasibility
     tolerance).  ``time_limit_s`` counts from the call, the LP's build included;
-    ``whole_residency=False`` keeps the resident shares fractional (an ablation).
+    ``whole_residency=False`` keeps the resident shares fractional (an ablation).  The
+    span rows are in where they raise the LP by :data:`SPAN_MIP_GAIN` (``spans=None``:
+    both LPs are solved first, inside the time) or as ``spans`` says.
 
     No other HiGHS solve may run meanwhile (:func:`_solve_lp` resets HiGHS's thread
     pool).  HiGHS 1.12's branch and bound may print a debug line to the C standard
@@ -543,7 +551,7 @@ class MappingBound:
     caller.  The result is read once."""
 
     def __init__(self, inst: Instance, tables: CostTables, time_limit_s: float,
-                 whole_residency: bool = True) -> None:
+                 whole_residency: bool = True, spans: bool | None = None) -> None:
         import threading
         import time
 
@@ -553,7 +561,12 @@ class MappingBound:
         comm = CommModel(inst, tables)
         pairs = int(np.isfinite(comm.least_busy()).sum())
         residency, transfers = pairs <= RESIDENCY_PAIRS, pairs <= TRANSFER_PAIRS
-        self.source = _lp_name(True, residency, transfers, residency).replace(
+        if not residency or comm.n == 0:
+            spans = False
+        elif spans is None:  # where they raise the LP by SPAN_MIP_GAIN (both LPs solved)
+            spans = _spans_pay(comm, transfers, until)
+        self.spans = spans
+        self.source = _lp_name(True, residency, transfers, spans).replace(
             "relaxation (LP, HiGHS)", "relaxation with a 0/1 mapping"
             + " and residency" * (residency and whole_residency) + " (MIP, HiGHS)")
         self._rows = 2 * comm.n + 2
@@ -561,7 +574,7 @@ class MappingBound:
         self._thread: Any = None
         if comm.n == 0:
             return
-        lp, t, self._unit, x = _load_path_lp(comm, True, residency, transfers, residency)
+        lp, t, self._unit, x = _load_path_lp(comm, True, residency, transfers, spans)
         h = self._highs = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", max(0.01, until - time.perf_counter()))
@@ -610,6 +623,22 @@ class MappingBound:
                           self.source)
 
 
+def _spans_pay(comm: CommModel, transfers: bool, until: float) -> bool:
+    """Whether the span rows raise :func:`load_path_bound` (with the weight memory) by
+    :data:`SPAN_MIP_GAIN` (False if either LP is not solved before ``until``)."""
+    import time
+
+    values = []
+    for spans in (False, True):
+        left = until - time.perf_counter()
+        value = load_path_bound(comm, max(0.01, 0.25 * left), True, True, transfers, spans) \
+            if left > 0 else None
+        if value is None:
+            return False
+        values.append(value)
+    return values[1] > values[0] * (1 + SPAN_MIP_GAIN)
+
+
 class _StdoutToStderr:
     """File descriptor 1 pointed at 2 until :meth:`restore` (C-level output included;
     nothing if the process has no such descriptors)."""
@@ -651,10 +680,10 @@ def _lp_name(windows: bool, residency: bool, transfers: bool, spans: bool) -> st
 def relaxations(inst: Instance, time_limit_s: float = 10.0) -> dict[str, float | None]:
     """Every makespan relaxation of the module notes for ``inst`` (seconds; None where
     an LP was not solved to optimality in time): ``critical_path``, ``load``,
-    ``load_path``, ``windows`` (``load_path`` with the head-tail rows), ``spans``
-    (``windows`` with the span rows), ``residency`` (``spans`` with the weight memory)
-    and ``transfers`` (``residency`` with the transfers a mapping decides), whatever
-    the instance's size."""
+    ``load_path``, ``windows`` (``load_path`` with the head-tail rows), ``residency``
+    (``windows`` with the weight memory), ``transfers`` (``residency`` with the
+    transfers a mapping decides) and ``spans`` (``transfers`` with the span rows),
+    whatever the instance's size."""
     from ..cost import compile_tables
 
     comm = CommModel(inst, compile_tables(inst))
@@ -662,7 +691,7 @@ def relaxations(inst: Instance, time_limit_s: float = 10.0) -> dict[str, float |
                                     "load": load_bound(comm, time_limit_s)}
     for key, windows, spans, residency, transfers in (
             ("load_path", False, False, False, False), ("windows", True, False, False, False),
-            ("spans", True, True, False, False), ("residency", True, True, True, False),
-            ("transfers", True, True, True, True)):
+            ("residency", True, False, True, False), ("transfers", True, False, True, True),
+            ("spans", True, True, True, True)):
         out[key] = load_path_bound(comm, time_limit_s, windows, residency, transfers, spans)
     return out
