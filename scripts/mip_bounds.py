@@ -44,9 +44,9 @@ def main(argv: list[str] | None = None) -> int:
              + ". `best` is the best latency any solver of the runs found, `proven` the best"
              " bound any solver of the runs proved.", "",
              "| instance | layers | LP [s] | " + ("MIP, x only [s] | " if args.ablation else "")
-             + "MIP [s] | MIP / LP | best / MIP | MIP / proven |",
-             "|---|---|---|---|---|---|" + ("---|" if args.ablation else "")]
-    gains, ratios_lp, ratios_mip, over, above = [], [], [], 0, 0
+             + "MIP [s] | span rows | solved | MIP / LP | best / MIP | MIP / proven |",
+             "|---|---|---|---|---|---|---|---|---|" + ("---|" if args.ablation else "")]
+    gains, ratios_lp, ratios_mip, over, above, solved, spans = [], [], [], 0, 0, 0, 0
     for folder in args.sets:
         for f in sorted(Path(folder).glob("*.json")):
             if f.name == "MANIFEST.json" or f.name.endswith(".schedule.json"):
@@ -63,8 +63,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.ablation:
                 res = MappingBound(inst, tables, args.time, whole_residency=False).result(True)
                 xonly = res.value if res else None
-            res = MappingBound(inst, tables, args.time).result(wait=True)
+            running = MappingBound(inst, tables, args.time)
+            res = running.result(wait=True)
             mip = max(lp, res.value) if res else lp
+            solved += running.solved
+            spans += running.spans
             gains.append(mip / lp)
             if z:
                 ratios_lp.append(z / max(lp, proven or 0.0))
@@ -77,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
 
             lines.append(f"| {inst.name} | {inst.num_layers} | {lp:.6g} | "
                          + (f"{fmt(xonly, 6)} | " if args.ablation else "")
-                         + f"{mip:.6g} | {mip / lp:.4f} | {fmt(z / mip if z else None)} |"
+                         + f"{mip:.6g} | {'yes' if running.spans else 'no'} |"
+                         f" {'yes' if running.solved else 'no'} | {mip / lp:.4f} |"
+                         f" {fmt(z / mip if z else None)} |"
                          f" {fmt(mip / proven if proven else None)} |")
             print(lines[-1], flush=True)
     if not gains:
@@ -85,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", f"{len(gains)} instances: the MIP raises the bound on"
               f" {sum(g > 1 + 1e-6 for g in gains)} (mean x{statistics.mean(gains):.4f},"
               f" up to x{max(gains):.4f}); above the best proven bound on {over}; above the"
-              f" best latency found on {above}."]
+              f" best latency found on {above}; with the span rows on {spans}; solved to"
+              f" optimality within the time on {solved}."]
     if ratios_lp:
         lines.append(f"Mean ratio of the best latency to the best of the runs' proven bound"
                      f" and the LP: {statistics.mean(ratios_lp):.4f}; with the MIP as well:"

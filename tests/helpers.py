@@ -119,3 +119,25 @@ def delay_instance(times: dict[str, dict[str, float]], edges: list[tuple[str, st
     accs: dict[str, dict[str, Any]] = {aid: {} for aid in times}
     links = Links.uniform(len(accs), bandwidth_bps=1.0)
     return table_instance(layers, edges, accs, times, links=links, comm="p2p", **options)
+
+
+def same_json_file(a: Path, b: Path, rel: float = 1e-12) -> bool:
+    """Whether two JSON files hold the same data, floats equal within ``rel`` (a few
+    ulps): numpy's vectorised ``exp`` and ``power`` may round the last bit differently on
+    another processor (SIMD kernels chosen at run time), so a regenerated instance set
+    matches a committed one to the bit only on a machine like the one that wrote it."""
+    import json
+
+    def same(x: Any, y: Any) -> bool:
+        if isinstance(x, float) or isinstance(y, float):
+            return isinstance(x, int | float) and isinstance(y, int | float) \
+                and math.isclose(x, y, rel_tol=rel, abs_tol=0.0)
+        if isinstance(x, dict):
+            return isinstance(y, dict) and x.keys() == y.keys() \
+                and all(same(x[k], y[k]) for k in x)
+        if isinstance(x, list):
+            return isinstance(y, list) and len(x) == len(y) \
+                and all(same(p, q) for p, q in zip(x, y, strict=True))
+        return type(x) is type(y) and x == y
+
+    return same(json.loads(a.read_text()), json.loads(b.read_text()))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import ROOT, table_instance
+from helpers import ROOT, same_json_file, table_instance
 
 from h2h_opt import SolveParams, evaluate, read_instance, solve
 from h2h_opt.cli import main
@@ -116,7 +116,7 @@ def test_cli_writes_the_front_its_schedules_and_the_plot(tmp_path, capsys):
 def test_pareto_suite_has_conflicting_energy_and_regenerates(tmp_path):
     """12 random instances of 10-30 layers on 2-3 accelerators whose powers differ, and
     4 DNN ones on four dataflows with per-access energies; the committed set
-    regenerates byte for byte."""
+    regenerates (floats within a few ulps: numpy's SIMD kernels differ by processor)."""
     from h2h_opt.library.suites import suite_instances, write_suite
 
     insts = suite_instances("pareto")
@@ -132,7 +132,7 @@ def test_pareto_suite_has_conflicting_energy_and_regenerates(tmp_path):
     for p in paths:
         if not p.endswith("MANIFEST.json"):
             name = p.rsplit("/", 1)[1]
-            assert (committed / name).read_bytes() == (tmp_path / name).read_bytes(), name
+            assert same_json_file(committed / name, tmp_path / name), name
 
 
 def test_anytime_front_steps_caps_between_its_two_ends():

@@ -239,6 +239,45 @@ def test_span_rows_close_the_diamond():
         "head-tail and span relaxation (LP, HiGHS)")
 
 
+def test_the_mapping_mip_takes_the_span_rows_where_they_raise_the_lp():
+    """MappingBound solves the LP with and without the span rows and keeps them only
+    where they raise it by SPAN_MIP_GAIN: on the diamond (32/7 -> 5 s) they are in and
+    the MIP proves the optimum, 5 s (brute force); on a chain (no span set) they are
+    out; ``spans=False`` leaves them out whatever they gain."""
+    inst = _diamond()
+    tables = compile_tables(inst)
+    auto = MappingBound(inst, tables, 10.0)
+    lb = auto.result(wait=True)
+    assert auto.spans and lb is not None and "span" in lb.source
+    assert lb.value == pytest.approx(5.0, rel=1e-4)
+    assert lb.value <= brute_force(inst) * (1 + 1e-9)
+    off = MappingBound(inst, tables, 10.0, spans=False)
+    lb = off.result(wait=True)
+    assert not off.spans and lb is not None and "span" not in lb.source
+    chain = chain_instance(3)
+    plain = MappingBound(chain, compile_tables(chain), 10.0)
+    assert plain.result(wait=True) is not None and not plain.spans
+
+
+def test_a_mapping_mip_stopped_while_it_chooses_its_rows_ends_at_once():
+    """A stop while the thread still solves the LPs that choose the rows (or just
+    before HiGHS starts its search) ends it within a moment, with no bound or the
+    one it has, and leaves no thread behind."""
+    import threading
+    import time
+
+    inst = read_instance(ROOT / "instances/paper/driving-hetero8-1.25GBps.json")
+    tables = compile_tables(inst)
+    for delay in (0.0, 0.3, 1.0, 2.0):
+        mip = MappingBound(inst, tables, 60.0)
+        time.sleep(delay)
+        t0 = time.perf_counter()
+        lb = mip.result()
+        assert time.perf_counter() - t0 < 5.0 and not mip.running
+        assert lb is None or lb.value <= 0.13573  # (results/lns_paper_v9: best 0.13573 s)
+    assert not any(t.name == "mapping-bound" and t.is_alive() for t in threading.enumerate())
+
+
 def test_span_rows_raise_a_residual_backbone():
     """driving on hetero2 at 1.25 GB/s (a backbone of residual blocks, paper suite): the
     span rows raise the cheap bound by more than 4 %, and it stays below the best
