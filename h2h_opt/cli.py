@@ -198,7 +198,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if args.mip_bound and not energy:  # the same LP with a 0/1 mapping: tighter
             from .solvers.bounds import MappingBound
 
-            with MappingBound(inst, tables, args.mip_bound) as running:  # (Ctrl-C stops it)
+            with MappingBound(inst, tables, args.mip_bound, lp=lb) as running:  # (Ctrl-C stops it)
                 mip = running.result(wait=True)
             if mip is not None and mip.value > lb.value:
                 lb = mip

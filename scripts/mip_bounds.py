@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
             if inst.options.objective == "energy":
                 continue
             tables = compile_tables(inst)
-            lp = lower_bound(inst, tables).value
+            cheap = lower_bound(inst, tables)
+            lp = cheap.value
             z, proven = best_lat.get(inst.name), best_lb.get(inst.name)
             if args.open and not (z and z > args.open * lp):
                 continue
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.ablation:
                 res = MappingBound(inst, tables, args.time, whole_residency=False).result(True)
                 xonly = res.value if res else None
-            running = MappingBound(inst, tables, args.time)
+            running = MappingBound(inst, tables, args.time, lp=cheap)
             res = running.result(wait=True)
             mip = max(lp, res.value) if res else lp
             solved += running.solved

@@ -541,8 +541,9 @@ class MappingBound:
     tolerance).  ``whole_residency=False`` keeps the resident shares fractional (an
     ablation).  The span rows are in as ``spans`` says, or (``spans=None``) where they
     raise the LP by :data:`SPAN_MIP_GAIN`: the thread solves both LPs first (0.3-0.9 s
-    each on the ``paper`` suite), so that the caller's search is not held up;
-    ``time_limit_s`` is the search's, from the MIP's build on (:attr:`spans` and
+    each on the ``paper`` suite; one, if ``lp`` is :func:`lower_bound`'s value with
+    the span rows), so that the caller's search is not held up.  ``time_limit_s``
+    counts from the call, the choice and the build included (:attr:`spans` and
     :attr:`source` are final once :meth:`result` has returned).
 
     No other HiGHS solve may run meanwhile (:func:`_solve_lp` resets HiGHS's thread
@@ -554,8 +555,12 @@ class MappingBound:
     caller.  The result is read once."""
 
     def __init__(self, inst: Instance, tables: CostTables, time_limit_s: float,
-                 whole_residency: bool = True, spans: bool | None = None) -> None:
+                 whole_residency: bool = True, spans: bool | None = None,
+                 lp: LowerBound | None = None) -> None:
         import threading
+        import time
+
+        until = time.perf_counter() + float(time_limit_s)
 
         comm = CommModel(inst, tables)
         pairs = int(np.isfinite(comm.least_busy()).sum())
@@ -577,7 +582,8 @@ class MappingBound:
         self._stdout = _StdoutToStderr()
         self._thread = threading.Thread(
             target=self._run, name="mapping-bound", daemon=True,
-            args=(comm, spans, whole_residency, float(time_limit_s)))
+            args=(comm, spans, whole_residency, until,
+                  lp.value if lp is not None and "span" in lp.source else None))
         self._thread.start()
 
     def _source(self) -> str:
@@ -587,10 +593,11 @@ class MappingBound:
             + " and residency" * whole + " (MIP, HiGHS)")
 
     def _run(self, comm: CommModel, spans: bool | None, whole_residency: bool,
-             time_limit_s: float) -> None:
-        """The thread: the rows chosen (``spans`` None: both LPs solved, on this thread
-        so that the caller's search is not held up), the MIP built and searched for
-        ``time_limit_s`` from then on, unless :meth:`result` stopped it first."""
+             until: float, with_spans: float | None) -> None:
+        """The thread: the rows chosen (``spans`` None: the LPs solved on this thread,
+        so that the caller's search is not held up; ``with_spans``: the LP's value with
+        the span rows, if the caller has it), the MIP built and searched until ``until``
+        (:func:`time.perf_counter`), unless :meth:`result` stopped it first."""
         import time
 
         import highspy
@@ -598,14 +605,16 @@ class MappingBound:
         try:
             residency, transfers, _ = self._names
             if spans is None:  # where they raise the LP by SPAN_MIP_GAIN
-                spans = _spans_pay(comm, transfers, time.perf_counter() + time_limit_s,
-                                   lambda: self._stopped)
+                spans = _spans_pay(comm, transfers, until, lambda: self._stopped,
+                                   with_spans)
             self.spans = spans
             self.source = self._source()
+            if self._stopped:
+                return
             lp, t, self._unit, x = _load_path_lp(comm, True, residency, transfers, spans)
             h = highspy.Highs()
             h.setOptionValue("output_flag", False)
-            h.setOptionValue("time_limit", max(0.01, time_limit_s))
+            h.setOptionValue("time_limit", max(0.01, until - time.perf_counter()))
             h.setOptionValue("threads", 1)
             h.HandleUserInterrupt = True  # cancelSolve() stops it
             h.passModel(lp.highs_lp(t, x + lp.whole * whole_residency))
@@ -616,6 +625,17 @@ class MappingBound:
             h.run()
         except Exception:  # pragma: no cover - a bug; the caller gets no bound, not a crash
             log.exception("the mapping MIP failed")
+
+    def _stop(self) -> None:
+        """Stop the thread and wait for it: a choice of rows ends after the LP it is
+        solving, HiGHS's search at its next check."""
+        with self._lock:
+            self._stopped = True
+        while self._thread.is_alive():
+            with self._lock:
+                if self._highs is not None:
+                    self._highs.cancelSolve()
+            self._thread.join(0.05)
 
     def __enter__(self) -> MappingBound:
         return self
@@ -638,24 +658,26 @@ class MappingBound:
             return LowerBound(0.0, self.source)
         if self._read:
             return None
-        self._read = True
-        if not wait:
-            with self._lock:
-                self._stopped = True
-            while self._thread.is_alive():  # (again until it ends: a stop given just
-                with self._lock:  # before HiGHS starts its search may be lost)
-                    if self._highs is not None:
-                        self._highs.cancelSolve()
-                self._thread.join(0.05)
-        self._thread.join()
-        self._stdout.restore()
+        try:
+            if wait:
+                self._thread.join()
+            else:
+                self._stop()
+        except BaseException:  # (Ctrl-C while it waits: it is stopped all the same)
+            self._stop()
+            raise
+        finally:
+            self._read = True
+            self._stdout.restore()
         h, self._highs = self._highs, None
         if h is None:  # stopped before its search began
             return None
         status = h.getModelStatus()
         dual = float(h.getInfo().mip_dual_bound)
         del h
-        highspy.Highs.resetGlobalScheduler(True)  # as _solve_lp: free the thread pool
+        # (HiGHS's pool of workers is the thread's own and ended with it; the caller's
+        # is reset as _solve_lp does, so that a later MILP sizes it afresh)
+        highspy.Highs.resetGlobalScheduler(True)
         done = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit,
                 highspy.HighsModelStatus.kInterrupt)
         self.solved = status == highspy.HighsModelStatus.kOptimal
@@ -668,19 +690,23 @@ class MappingBound:
 
 
 def _spans_pay(comm: CommModel, transfers: bool, until: float,
-               stopped: Callable[[], bool] = lambda: False) -> bool:
+               stopped: Callable[[], bool] = lambda: False,
+               with_spans: float | None = None) -> bool:
     """Whether the span rows raise :func:`load_path_bound` (with the weight memory) by
-    :data:`SPAN_MIP_GAIN` (False if either LP is not solved before ``until``, or if
-    ``stopped()`` says so before the second)."""
+    :data:`SPAN_MIP_GAIN` (``with_spans``: that LP's value, known).  Each LP has a fifth
+    of the time left before ``until``; False if one is not solved in it, or if
+    ``stopped()`` says so before one starts."""
     import time
 
     values = []
     for spans in (False, True):
+        if spans and with_spans is not None:
+            values.append(with_spans)
+            continue
         left = until - time.perf_counter()
-        if stopped():
+        if stopped() or left <= 0:
             return False
-        value = load_path_bound(comm, max(0.01, 0.25 * left), True, True, transfers, spans) \
-            if left > 0 else None
+        value = load_path_bound(comm, max(0.01, 0.2 * left), True, True, transfers, spans)
         if value is None:
             return False
         values.append(value)

@@ -457,7 +457,7 @@ class LnsSolver(ExactSolver):
                     relax_s = time.perf_counter() - t1
                 if mapped is not None and _less(score(mapped)[0], score(current)[0]):
                     current = mapped
-            cheap_s = 0.0
+            cheap_s, cheap = 0.0, None
             if objective != "energy" and not mapping_phase \
                     and 0 < base.n * base.m <= RELAX_PAIRS \
                     and deadline - time.perf_counter() > 5.0:
@@ -537,7 +537,8 @@ class LnsSolver(ExactSolver):
                 # beside the windows (one core each): the bound floors the polish;
                 # without a polish it must stop before the deadline (a stop can lag)
                 mip = stack.enter_context(MappingBound(
-                    inst, tables, (windows_end - windows_start) * (1.0 if polish else 0.8)))
+                    inst, tables, (windows_end - windows_start) * (1.0 if polish else 0.8),
+                    lp=cheap))
 
             # under a work limit the MIP's bound (which depends on time) is reported at
             # the end only, so the windows and the polish do not depend on it
