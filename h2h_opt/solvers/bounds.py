@@ -561,7 +561,6 @@ class MappingBound:
         import time
 
         until = time.perf_counter() + float(time_limit_s)
-
         comm = CommModel(inst, tables)
         pairs = int(np.isfinite(comm.least_busy()).sum())
         residency, transfers = pairs <= RESIDENCY_PAIRS, pairs <= TRANSFER_PAIRS
@@ -583,7 +582,8 @@ class MappingBound:
         self._thread = threading.Thread(
             target=self._run, name="mapping-bound", daemon=True,
             args=(comm, spans, whole_residency, until,
-                  lp.value if lp is not None and "span" in lp.source else None))
+                  lp.value if lp is not None  # (lower_bound's LP with the span rows)
+                  and lp.source == _lp_name(True, True, transfers, True) else None))
         self._thread.start()
 
     def _source(self) -> str:
