@@ -437,3 +437,34 @@ def test_the_mapping_mip_beside_the_windows_proves_a_start_optimal():
     import threading  # the MIP never outlives the solve
 
     assert not any(t.name == "mapping-bound" and t.is_alive() for t in threading.enumerate())
+
+
+def test_the_polish_stops_once_its_incumbent_meets_the_bound_known_now():
+    """The polish (the full model, one worker, 3 deterministic s) stops as soon as an
+    incumbent meets the bound: checked at each incumbent, and after ``poll`` -- which
+    in lns takes the MIP's bound when it finishes beside the search."""
+    import time
+
+    from h2h_opt.schedule import Decision
+    from h2h_opt.solvers.exact.cpmodel import SatModel
+    from h2h_opt.solvers.exact.lns import LnsSolver
+
+    inst = read_instance(ROOT / "instances/small/random-n40-a4-p2p-s5.json")
+    base = SatModel(inst, compile_tables(inst))
+    start = Decision.from_schedule(inst, solve(inst, "heft").schedule)
+    solver = base.cp.CpSolver()
+    solver.parameters.num_workers = 1
+
+    def polish(**kw: object) -> tuple[object, float]:
+        found = LnsSolver._polish(base, start, None, solver, time.perf_counter() + 60,
+                                  1, 3.0, **kw)
+        return found, solver.deterministic_time
+
+    (found, _, opt), dtime = polish()
+    assert found is not None and opt is None and dtime > 2.5  # it runs its budget
+    (found, _, _), dtime = polish(met=lambda ticks: True)  # the first incumbent meets it
+    assert found is not None and dtime < 1.0
+    polls: list[int] = []  # the bound "rises" at the third poll (150 ms on)
+    (found, _, _), dtime = polish(met=lambda ticks: len(polls) >= 3,
+                                  poll=lambda: polls.append(1))
+    assert found is not None and len(polls) >= 3 and dtime < 2.0
