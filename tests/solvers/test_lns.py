@@ -3,6 +3,8 @@ limit, every schedule the evaluator's."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from helpers import ROOT, table_instance
 
@@ -468,3 +470,39 @@ def test_the_polish_stops_once_its_incumbent_meets_the_bound_known_now():
     (found, _, _), dtime = polish(met=lambda ticks: len(polls) >= 3,
                                   poll=lambda: polls.append(1))
     assert found is not None and len(polls) >= 3 and dtime < 2.0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice: Linux")
+def test_the_polish_yields_the_cpu_on_a_thread_of_its_own(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """yield_cpu: the search runs on a thread of its own at nice POLISH_NICE (its CP-SAT
+    workers inherit it), so that the MIP beside it keeps a core; the caller's thread
+    keeps its priority, and the result is the search's."""
+    import os
+    import threading
+    import time
+
+    from h2h_opt.schedule import Decision
+    from h2h_opt.solvers.exact import lns
+    from h2h_opt.solvers.exact.cpmodel import SatModel
+
+    inst = random_layered(12, 2, seed=4, locality="same_accelerator")
+    base = SatModel(inst, compile_tables(inst))
+    start = Decision.from_schedule(inst, solve(inst, "heft").schedule)
+    calls: list[tuple[int, int]] = []
+    real = os.setpriority
+    monkeypatch.setattr(lns.os, "setpriority",
+                        lambda which, who, prio: (calls.append((who, prio)),
+                                                  real(which, who, prio))[1])
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    solver = base.cp.CpSolver()
+    found, _, opt = lns.LnsSolver._polish(base, start, None, solver,
+                                          time.perf_counter() + 30, 2, 0.0, yield_cpu=True)
+    assert found is not None and opt is not None  # 12 layers: proven
+    assert len(calls) == 1 and calls[0][1] == lns.POLISH_NICE
+    assert calls[0][0] != threading.get_native_id()
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
+    calls.clear()
+    again = lns.LnsSolver._polish(base, start, None, solver, time.perf_counter() + 30, 2,
+                                  0.0)
+    assert not calls and again[2] == opt
