@@ -556,6 +556,8 @@ class LnsSolver(ExactSolver):
                     and windows_end - windows_start >= 5.0 and not closed(best[over], bound):
                 # beside the windows (one core each): the bound floors the polish;
                 # without a polish it must stop before the deadline (a stop can lag)
+                # (through the polish: it ends on its own just before the deadline,
+                # rather than by a stop that may lag)
                 through = polish > 0 and self.option(params, "mip_polish") and steer
                 mip = stack.enter_context(MappingBound(
                     inst, tables, (deadline - windows_start) * 0.97 if through
@@ -734,6 +736,7 @@ class LnsSolver(ExactSolver):
         if met is not None:
             watcher.start()
         statuses: list[Any] = []
+        niced = yield_cpu and sys.platform.startswith("linux")
 
         def search() -> None:
             if niced:  # (Linux: a thread's own nice value, inherited by CP-SAT's workers)
@@ -741,7 +744,6 @@ class LnsSolver(ExactSolver):
                     os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), POLISH_NICE)
             statuses.append(solver.solve(full.model, callback if met is not None else None))
 
-        niced = yield_cpu and sys.platform.startswith("linux")
         try:
             if niced:  # on a thread of its own, so that the caller's priority stays
                 worker = threading.Thread(target=search, name="lns-polish", daemon=True)
