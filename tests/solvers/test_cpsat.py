@@ -235,7 +235,8 @@ def test_the_cheap_bound_floors_the_makespan_from_the_start():
     off = solve(inst, "cpsat", SolveParams(time_limit_s=6, workers=2,
                                            options={"cheap_bound": False}))
     assert "cheap_bound" not in off.info
-    assert off.info["phases"][0]["bound"] < floor
+    # (a loaded machine may end the 0.6 s first search before it proves any bound)
+    assert (off.info["phases"][0]["bound"] or 0) < floor
 
 
 @pytest.mark.parametrize(("option", "value", "match"),
