@@ -506,3 +506,42 @@ def test_the_polish_yields_the_cpu_on_a_thread_of_its_own(monkeypatch: pytest.Mo
     again = lns.LnsSolver._polish(base, start, None, solver, time.perf_counter() + 30, 2,
                                   0.0)
     assert not calls and again[2] == opt
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_the_mip_runs_through_its_share_of_the_polish(monkeypatch: pytest.MonkeyPatch,
+                                                      share: float) -> None:
+    """mip_polish: the MIP's time limit is the windows' time plus that share of the
+    polish's (1: to just before the deadline, 0.97 of the time from the windows' start).
+    The MIP is replaced by a recorder that proves nothing, so the run's timing does not
+    depend on it."""
+    from h2h_opt.solvers.exact import lns
+
+    limits: list[float] = []
+
+    class Recorder:
+        running = False
+
+        def __init__(self, inst: object, tables: object, time_limit_s: float,
+                     **_: object) -> None:
+            limits.append(time_limit_s)
+
+        def __enter__(self) -> Recorder:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def result(self, wait: bool = False) -> None:
+            return None
+
+    monkeypatch.setattr(lns, "MappingBound", Recorder)
+    inst = random_layered(30, 3, seed=2, locality="same_accelerator")
+    limit, polish = 14.0, 0.5
+    res = solve(inst, "lns", SolveParams(time_limit_s=limit, seed=0, options={
+        "relax_time": 0.0, "relax_order": 0.0, "polish": polish, "mip_polish": share}))
+    assert res.schedule is not None and len(limits) == 1
+    windows = res.info["windows_s"]  # (ended by the time, not by a bound: none closes it)
+    left = windows / (1 - polish)  # the time from the windows' start
+    expected = min(0.97 * left, windows + share * polish * left)
+    assert limits[0] == pytest.approx(expected, rel=0.05)

@@ -33,7 +33,8 @@ one worker and seeded from the run's seed, the result is the same run to run.
 
 While the windows run on one core, HiGHS's branch and bound on the cheap LP with a 0/1
 mapping and residency (:class:`~h2h_opt.solvers.bounds.MappingBound`) runs on another,
-and on through the polish to the time limit (``mip_polish``): its bound stops the
+and on through a share of the polish (``mip_polish``; while both run, the polish's
+threads yield it a core, and once it ends the polish has both): its bound stops the
 windows when the schedule meets it, floors the polish if it is known by then, and stops
 the polish when the polish's incumbent meets it -- unless ``neighbourhoods`` is below
 its default, when it is only reported at the end (its value depends on time; the
@@ -372,9 +373,10 @@ class LnsSolver(ExactSolver):
                " on the cheap LP with a 0/1 mapping, on a thread of its own (a bound; up"
                " to 2 000 layers x accelerators, with 5 s or more for the windows; with"
                " neighbourhoods below its default, reported at the end only)"),
-        Option("mip_polish", bool, True, "the MIP of mip_bound runs on through the polish"
-               " until the time limit, and the polish stops once its incumbent meets the"
-               " MIP's bound (false: the MIP has the windows' time only)"),
+        Option("mip_polish", float, 0.5, "share of the polish the MIP of mip_bound runs"
+               " on through, the polish stopping once its incumbent meets the MIP's bound"
+               " (0: the MIP has the windows' time only; 1: until the time limit, the"
+               " polish on one core)", low=0.0, high=1.0),
         Option("kinds", list, KINDS, "neighbourhood kinds to draw from", choices=KINDS),
         Option("map_share", float, 0.8, "on instances above polish_layers layers, share of"
                " the time limit for the mapping phase before the windows: a search on the"
@@ -558,10 +560,12 @@ class LnsSolver(ExactSolver):
                 # without a polish it must stop before the deadline (a stop can lag)
                 # (through the polish: it ends on its own just before the deadline,
                 # rather than by a stop that may lag)
-                through = polish > 0 and self.option(params, "mip_polish") and steer
+                share = self.option(params, "mip_polish") if polish > 0 and steer else 0.0
+                span = windows_end - windows_start
                 mip = stack.enter_context(MappingBound(
-                    inst, tables, (deadline - windows_start) * 0.97 if through
-                    else (windows_end - windows_start) * (1.0 if polish else 0.8), lp=cheap))
+                    inst, tables, min((deadline - windows_start) * 0.97,
+                                      span + share * (deadline - windows_end))
+                    if share > 0 else span * (1.0 if polish else 0.8), lp=cheap))
 
             def take_mip(stop: bool, report: bool = True) -> None:
                 """The MIP's bound if it has finished (``stop``: stopping it now;
