@@ -544,4 +544,6 @@ def test_the_mip_runs_through_its_share_of_the_polish(monkeypatch: pytest.Monkey
     windows = res.info["windows_s"]  # (ended by the time, not by a bound: none closes it)
     left = windows / (1 - polish)  # the time from the windows' start
     expected = min(0.97 * left, windows + share * polish * left)
-    assert limits[0] == pytest.approx(expected, rel=0.05)
+    # (the windows end within a sub-solve of their deadline: ~0.05 s of ~7 s; 1.5 %
+    # tells 0.97 of the time left from all of it)
+    assert limits[0] == pytest.approx(expected, rel=0.015)

@@ -376,8 +376,8 @@ class LnsSolver(ExactSolver):
         Option("mip_polish", float, 1.0, "share of the polish the MIP of mip_bound runs"
                " on through, the polish stopping once its incumbent meets the MIP's bound"
                " (0: the MIP has the windows' time only; 1: until the time limit, the"
-               " polish on one core). paper suite, 60 s: 0, 0.5, 1 at most cpsat on"
-               " 46, 40, 41/60, schedules within 0.14 % (geometric mean), mean ratio to"
+               " polish on one core). paper suite, 60 s: about 0 (v10), 0.5, 1 at most"
+               " cpsat on 46, 40, 41/60, schedules within 0.14 % (geometric mean), mean ratio to"
                " the best bound of the run and cpsat's 1.0371, 1.0351, 1.0275"
                " (results/lns_paper_v12.md)",
                low=0.0, high=1.0),
