@@ -9,11 +9,11 @@ the mean and worst ratio of each solver's objective to the best lower bound any 
 of the run proved; on how many instances ``--solver`` is at most ``--against``; and on
 how many it reaches a proven optimum (within 1e-6 relative).  ``--also`` adds the rows
 of other runs of the same instances (e.g. lns at 30 s beside a 60 s run's optima; a
-later run's row of a solver replaces an earlier one's).  ``--bounds`` reads other runs
-for their bounds and proven optima only (every solver's), so that one run's schedules
-are measured against the best bound any committed run proved; each must have been run
-with the same versions of the cost models as ``RUN_DIR`` (its ``run.json``), else the
-bounds are of other instances.  With ``-o`` it also writes a markdown table per
+later run's row of a solver replaces an earlier one's; their versions are not checked).
+``--bounds`` reads other runs for their bounds and proven optima only (every
+solver's), so that one run's schedules are measured against the best bound any
+committed run proved; each must have been run with the same versions of the cost
+models as ``RUN_DIR`` (its ``run.json``), else the bounds are of other instances.  With ``-o`` it also writes a markdown table per
 instance.
 """
 
@@ -49,15 +49,20 @@ def model_versions(run: Path) -> dict[str, str | None]:
         if len(values) > 1:
             raise SystemExit(f"{run}: its sessions ran with {key} {sorted(map(str, values))}")
         out[key] = values.pop()
+        if out[key] is None:
+            raise SystemExit(f"{run}: run.json records no {key} version, so its bounds"
+                             " cannot be pooled")
     return out
 
 
 def proofs(runs: list[Path], like: Path) -> tuple[dict[str, float], dict[str, float]]:
     """Per instance, the best bound and the least proven optimum of ``runs`` (every
     solver's rows), each run checked to share ``like``'s cost-model versions."""
-    want = model_versions(like)
     bounds: dict[str, float] = {}
     optima: dict[str, float] = {}
+    if not runs:
+        return bounds, optima
+    want = model_versions(like)
     for run in runs:
         have = model_versions(run)
         if have != want:
