@@ -13,8 +13,8 @@ later run's row of a solver replaces an earlier one's; their versions are not ch
 ``--bounds`` reads other runs for their bounds and proven optima only (every
 solver's), so that one run's schedules are measured against the best bound any
 committed run proved; each must have been run with the same versions of the cost
-models as ``RUN_DIR`` (its ``run.json``), else the bounds are of other instances.  With ``-o`` it also writes a markdown table per
-instance.
+models as ``RUN_DIR`` (its ``run.json``), else the bounds are of other instances.
+With ``-o`` it also writes a markdown table per instance.
 """
 
 from __future__ import annotations
