@@ -24,6 +24,7 @@ import json
 import statistics
 from pathlib import Path
 
+from h2h_opt.experiments.bench import CorruptResults, load_results
 from h2h_opt.experiments.plots import write_markdown
 from h2h_opt.experiments.summary import summarise
 
@@ -34,13 +35,22 @@ MODEL_VERSIONS = ("dataflow-model",)
 
 
 def read_rows(run: Path) -> list[dict]:
-    return [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()
-            if line.strip()]
+    """The bench's rows of ``run`` (one line naming the folder if it has none)."""
+    try:
+        rows = load_results(run)
+    except CorruptResults as exc:
+        raise SystemExit(str(exc)) from None
+    if not rows:
+        raise SystemExit(f"{run}: no bench rows (no {run / 'results.jsonl'}, or empty)")
+    return rows
 
 
 def model_versions(run: Path) -> dict[str, str | None]:
     """The cost-model versions every session of ``run`` ran with (run.json)."""
-    meta = json.loads((run / "run.json").read_text())
+    try:
+        meta = json.loads((run / "run.json").read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SystemExit(f"{run / 'run.json'}: cannot be read ({exc})") from None
     seen = [s.get("versions", {}) for s in meta.get("sessions", [])] or [
         meta.get("versions", {})]
     out: dict[str, str | None] = {}
