@@ -701,9 +701,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         lines.append(f"{pair.solver:<10} {r['status']:<9} {lat:>12} {en:>11}"
                      f" {r['time_s']:9.2f} {gp:>18}")
     if entry.bound is not None:
-        lines.append(f"best bound {entry.bound:.6g} ({entry.unit})")
+        source = f": {entry.bound_source}" if entry.bound_source else ""
+        lines.append(f"best bound {entry.bound:.6g} {entry.unit}, from"
+                     f" {', '.join(entry.bound_solvers)}{source}")
     _emit(args, {"instance": inst.name, "objective": entry.objective, "unit": entry.unit,
-                 "best": entry.best, "best_bound": entry.bound, "optimum": entry.optimum,
+                 "best": entry.best, "best_bound": entry.bound,
+                 "best_bound_solvers": entry.bound_solvers,
+                 "best_bound_source": entry.bound_source, "optimum": entry.optimum,
                  "rows": doc_rows}, "\n".join(lines))
     return EXIT_OK
 

@@ -308,10 +308,11 @@ def _markdown(summary: Summary, rows: list[dict[str, Any]], info: dict[str, Any]
                 mark = "*" if p.row.get("status") == "optimal" and s in EXACT else ""
                 cells.append(f"{p.row[e.key]:.6g}{mark}" + (f" ({100 * g:.1f} %)"
                                                              if g is not None else ""))
-        bb = "-" if e.bound is None else f"{e.bound:.6g}"
+        bb = "-" if e.bound is None else f"{e.bound:.6g} ({', '.join(e.bound_solvers)})"
         obj = f"{e.objective} [{e.unit}] | " if mixed else ""
         lines.append(f"| {name} | {e.layers} | {obj}" + " | ".join(cells) + f" | {bb} |")
-    lines += ["", "`*` proven optimal.", ""]
+    lines += ["", "`*` proven optimal; the best bound with the solvers that proved it.", ""]
+    lines += _bound_sources(summary)
     if objectives and objectives != ["energy"]:  # the other figure of the same schedules
         lines += ["## Every instance (energy [J] of the same schedules)", "",
                   "| instance | layers | " + " | ".join(solvers) + " |",
@@ -324,6 +325,23 @@ def _markdown(summary: Summary, rows: list[dict[str, Any]], info: dict[str, Any]
         lines.append("")
     lines += [f"![{Path(f).stem}]({Path(f).name})" for f in written if f.endswith(".png")]
     return lines
+
+
+def _bound_sources(summary: Summary) -> list[str]:
+    """The section on where each instance's best bound comes from: per relaxation or
+    model (as its solver names it) and solver, on how many instances it is the best;
+    nothing if no row has a bound."""
+    tally: dict[tuple[str, str], int] = defaultdict(int)
+    for e in summary.instances.values():
+        if e.bound is not None:
+            tally[e.bound_source or "(not recorded)", ", ".join(e.bound_solvers)] += 1
+    if not tally:
+        return []
+    lines = ["## Where the best bounds come from", "",
+             "| bound | solvers | instances |", "|---|---|---|"]
+    for (source, solvers), count in sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"| {source} | {solvers} | {count} |")
+    return lines + [""]
 
 
 def _front_report(rows: list[dict[str, Any]], info: dict[str, Any], out_dir: Path

@@ -16,7 +16,9 @@ Per instance, over the rows whose schedule the evaluator found feasible:
 
 * best found  :math:`z^+ = \\min_s z_s` (lex: the least ``(latency, energy)`` pair);
 * best bound  :math:`L^* = \\max_s L_s`, over every proven lower bound a solver reported
-  (rows that failed or returned an infeasible schedule are left out);
+  (rows that failed or returned an infeasible schedule are left out),
+  with the solvers whose bound it is (``bound_solvers``, ties kept) and what proved it
+  (``bound_source``: the first of their rows that records one);
 * optimum     :math:`z^* = \\min \\{z_s : s \\text{ proved optimality}\\}`.
 
 and per (instance, solver) with a feasible schedule of value :math:`z_s`:
@@ -82,7 +84,9 @@ def result_row(inst: Instance, res: SolveResult,
                evaluation: Evaluation | None = None) -> dict[str, Any]:
     """A solve result as a summary row (the fields of a bench ``results.jsonl`` line):
     the instance and its objective, status, bound and time, and the evaluator's
-    feasibility, latency and energy of the schedule (re-evaluated unless given)."""
+    feasibility, latency and energy of the schedule (re-evaluated unless given), and
+    the relaxation or model that proved the bound (``bound_source``, where the solver
+    names one)."""
     row: dict[str, Any] = {"instance": inst.name, "objective": inst.options.objective,
                            "layers": inst.num_layers, "accelerators": inst.num_accs,
                            "solver": res.solver, "status": res.status.value,
@@ -92,6 +96,8 @@ def result_row(inst: Instance, res: SolveResult,
         ev = evaluation if evaluation is not None else evaluate(inst, res.schedule)
         row.update(feasible=ev.feasible, latency_s=ev.latency, energy_j=ev.energy,
                    violations=len(ev.violations))
+    if res.bound is not None and res.info.get("bound_source"):
+        row["bound_source"] = str(res.info["bound_source"])
     return row
 
 
@@ -135,6 +141,8 @@ class InstanceSummary:
     best: float | None = None
     best_solvers: list[str] = field(default_factory=list)
     bound: float | None = None
+    bound_solvers: list[str] = field(default_factory=list)  # whose bound is the best
+    bound_source: str | None = None  # what proved it (the first of those solvers' rows)
     optimum: float | None = None
     pairs: dict[str, PairSummary] = field(default_factory=dict)
 
@@ -150,7 +158,8 @@ class InstanceSummary:
     def to_dict(self) -> dict[str, Any]:
         return {"instance": self.name, "objective": self.objective, "unit": self.unit,
                 "layers": self.layers, "best": self.best, "best_solvers": self.best_solvers,
-                "best_bound": self.bound, "optimum": self.optimum,
+                "best_bound": self.bound, "best_bound_solvers": self.bound_solvers,
+                "best_bound_source": self.bound_source, "optimum": self.optimum,
                 "rows": [p.to_dict() for p in self.pairs.values()]}
 
 
@@ -215,10 +224,14 @@ def summarise(rows: Iterable[Mapping[str, Any]], reference: str = "baseline") ->
             entry.best = best_rank[0]
             entry.best_solvers = [s for s, r in feasible.items()
                                   if _rank(r, objective) == best_rank]
-        bounds = [float(r["bound"]) for r in by_solver.values()
+        bounds = {s: float(r["bound"]) for s, r in by_solver.items()
                   if r.get("bound") is not None and r.get("status") != "error"
-                  and r.get("feasible") is not False]
-        entry.bound = max(bounds) if bounds else None
+                  and r.get("feasible") is not False}
+        entry.bound = max(bounds.values()) if bounds else None
+        entry.bound_solvers = [s for s, b in bounds.items() if b == entry.bound]
+        entry.bound_source = next((str(by_solver[s]["bound_source"])
+                                   for s in entry.bound_solvers
+                                   if by_solver[s].get("bound_source")), None)
         optima = [objective_value(r, objective) for r in feasible.values()
                   if r.get("status") == "optimal"]
         entry.optimum = min(v for v in optima if v is not None) if optima else None

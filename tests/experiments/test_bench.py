@@ -151,4 +151,10 @@ def test_report_and_compare(instance_set, tmp_path, capsys):
     assert [r["solver"] for r in doc["rows"]] == ["baseline", "h2h", "cpsat"]
     cp = doc["rows"][2]
     assert cp["status"] == "optimal" and cp["gap_to_best_bound"] == pytest.approx(0, abs=1e-6)
+    # the best bound names whose it is and what proved it (cpsat's optimum is above
+    # the heuristics' cheap bounds), as the bench rows do
+    assert "cpsat" in doc["best_bound_solvers"] and doc["best_bound_source"]
+    assert all(r.get("bound_source") for r in rows if r.get("bound") is not None)
+    assert main(["compare", files[0], "--solvers", "h2h,cpsat", "--time-limit", "5"]) == 0
+    assert "best bound " in capsys.readouterr().out.splitlines()[-1]
     assert main(["compare", files[0], "--solvers", "nope"]) == 2

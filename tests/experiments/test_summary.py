@@ -167,4 +167,51 @@ def test_report_of_an_energy_run_shows_joules(tmp_path):
     text = (tmp_path / "rep" / "report.md").read_text()
     assert "## Every instance (energy [J]; gap to the best proven bound)" in text
     assert "of the same schedules" not in text  # energy is the objective already
-    assert "| en | 10 | 4 (60.0 %) | 2 (20.0 %) | 2.5 (36.0 %) | 1.6 |" in text
+    assert "| en | 10 | 4 (60.0 %) | 2 (20.0 %) | 2.5 (36.0 %) | 1.6 (cpsat) |" in text
+
+
+def test_the_best_bound_keeps_its_solvers_and_source():
+    rows = [row("b", "milp", lat=1.2, en=1.0, bound=0.9, bound_source="MIP"),
+            row("b", "lns", lat=1.1, en=1.0, bound=0.9, bound_source="load LP"),
+            row("b", "cpsat", lat=1.0, en=1.0, bound=0.8, bound_source="CP-SAT"),
+            row("b", "h2h", lat=1.5, en=1.0)]
+    e = summarise(rows).instances["b"]
+    # a tie: both solvers, the source of the first row among them; cpsat's lower bound
+    # and h2h (none) are not named
+    assert e.bound == 0.9 and e.bound_solvers == ["milp", "lns"]
+    assert e.bound_source == "MIP"
+    assert e.to_dict()["best_bound_source"] == "MIP"
+    e = summarise(rows[1:]).instances["b"]
+    assert e.bound_solvers == ["lns"] and e.bound_source == "load LP"
+    e = summarise([row("c", "milp", lat=1.0, en=1.0, bound=0.5)]).instances["c"]
+    assert e.bound_solvers == ["milp"] and e.bound_source is None  # (older rows)
+
+
+def test_result_row_records_the_bounds_source():
+    from h2h_opt import solve
+    from h2h_opt.library.generate import random_layered
+
+    inst = random_layered(6, 2, seed=1)
+    res = solve(inst, "h2h_plus")
+    assert res.bound is not None and res.info["bound_source"]
+    r = result_row(inst, res)
+    assert r["bound_source"] == res.info["bound_source"]
+
+
+def test_report_names_where_the_best_bounds_come_from(tmp_path):
+    from h2h_opt.experiments.report import write_report
+
+    rows = [row("p", "milp", lat=1.2, en=1.0, bound=0.9, bound_source="MIP"),
+            row("p", "h2h", lat=1.5, en=1.0, bound=0.7, bound_source="load LP"),
+            row("q", "milp", lat=1.2, en=1.0, bound=0.6, bound_source="MIP"),
+            row("r", "h2h", lat=1.5, en=1.0, bound=0.7, bound_source="load LP"),
+            row("s", "h2h", lat=1.5, en=1.0)]
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    write_report(run, tmp_path / "rep")
+    text = (tmp_path / "rep" / "report.md").read_text()
+    assert "| p | 10 | 1.5 (40.0 %) | 1.2 (25.0 %) | 0.9 (milp) |" in text
+    section = text.split("## Where the best bounds come from")[1].split("##")[0]
+    assert "| MIP | milp | 2 |" in section and "| load LP | h2h | 1 |" in section
+    assert section.index("| MIP |") < section.index("| load LP |")  # most first

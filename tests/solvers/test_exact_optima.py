@@ -97,3 +97,17 @@ def test_solver_objective_is_the_evaluators(exact_solver, builder, comm, objecti
         own = solver_energy_j(exact_solver, res, objective)
         assert own <= ev.energy * (1 + 1e-12)
         assert ev.energy == pytest.approx(own, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("comm", ["host", "p2p"])
+def test_a_proven_optimum_names_the_model_that_proved_it(exact_solver, comm):
+    """The bound's source is the exact model's own search (cpsat without the cheap LP
+    it may floor the makespan with): bench rows and reports show it."""
+    from h2h_opt.solvers.exact.cpsat import FULL_MODEL
+
+    inst = build("fork", comm=comm, objective="latency")
+    options = {"cheap_bound": False} if exact_solver == "cpsat" else {}
+    res = solve(inst, exact_solver, SolveParams(time_limit_s=20, options=options))
+    assert res.status.value == "optimal"
+    assert res.info["bound_source"] == {"cpsat": FULL_MODEL,
+                                        "milp": "MILP (HiGHS branch and bound)"}[exact_solver]

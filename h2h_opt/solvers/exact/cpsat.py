@@ -57,6 +57,8 @@ from .plumbing import (
     time_limit,
 )
 
+FULL_MODEL = "full CP-SAT model"  # the source of a bound its search proved
+
 
 def _progress_of(line: str) -> tuple[float | None, float | None]:
     """The incumbent (``best:``) and bound (``next:[lb,ub]``) of a CP-SAT log line."""
@@ -253,11 +255,14 @@ class CpSatSolver(ExactSolver):
         with sink:
             if objective in ("latency", "lex"):
                 budget = limit if objective == "latency" else limit / 2
-                vals, best_ms, lb = self._minimise_makespan(
+                vals, best_ms, lb, lb_from = self._minimise_makespan(
                     mdl, run, budget, load_bound, params.rel_gap,
                     self.option(params, "first_share"), floor)
                 proven = vals is not None and best_ms <= lb
                 bound = lb if lb > 0 or vals is not None else None
+                if bound is not None:
+                    info["bound_source"] = lb_from if lb_from != "floor" else \
+                        cheap.source if cheap is not None else "none proven (0)"
                 if vals is not None:
                     info["solver_makespan_s"] = best_ms * mdl.tick
                 if objective == "lex" and proven:
@@ -279,6 +284,7 @@ class CpSatSolver(ExactSolver):
                     vals = mdl.values(solver)
                     bound = solver.best_objective_bound / scale
                     proven = status == OPTIMAL
+                    info["bound_source"] = FULL_MODEL
         hint_line = next((ln for ln in run.lines if "solution hint" in ln), None)
         info["hint"] = None if hint_line is None else hint_line.strip()
         info["hint_complete_and_feasible"] = bool(hint_line and "complete and is feasible"
@@ -300,10 +306,10 @@ class CpSatSolver(ExactSolver):
 
     def _minimise_makespan(self, mdl: SatModel, run: _Runner, budget: float,
                            load_bound: bool, rel_gap: float, first_share: float,
-                           floor: int = 0) -> tuple[Any, int, int]:
+                           floor: int = 0) -> tuple[Any, int, int, str]:
         """The phases of the class docstring, the makespan at least ``floor`` (ticks, a
         proven bound).  Returns the best plan (or None), its makespan and the best lower
-        bound, both in ticks."""
+        bound, both in ticks, and what proved that bound (``floor``: the floor)."""
         t_start = time.perf_counter()
         solver = run.solver
 
@@ -316,22 +322,25 @@ class CpSatSolver(ExactSolver):
         best_ms: int | None = None
         vals = None
         lb = floor
+        lb_from = "floor"
         if floor > 0:
             mdl.model.add(mdl.makespan >= floor)
 
         def absorb(status: Any, bound: bool = True) -> None:
             """Keep a full-model solve's schedule if better; its bound too, unless the
             model was restricted (a fixed mapping)."""
-            nonlocal best_ms, vals, lb
+            nonlocal best_ms, vals, lb, lb_from
             if status not in (OPTIMAL, FEASIBLE):
                 return
             ms = round(solver.objective_value)
             if best_ms is None or ms < best_ms:
                 best_ms, vals = ms, mdl.values(solver)
             if bound:
-                lb = max(lb, math.ceil(solver.best_objective_bound - 1e-6))
+                proved = math.ceil(solver.best_objective_bound - 1e-6)
                 if status == OPTIMAL and rel_gap == 0:
-                    lb = max(lb, best_ms)
+                    proved = max(proved, best_ms)
+                if proved > lb:
+                    lb, lb_from = proved, FULL_MODEL
 
         mdl.model.minimize(mdl.makespan)
         status = UNKNOWN
@@ -341,7 +350,7 @@ class CpSatSolver(ExactSolver):
         absorb(status)
         if status in (OPTIMAL, INFEASIBLE, MODEL_INVALID) or not load_bound \
                 or closed(best_ms, lb) or left() <= 0.05:
-            return vals, best_ms or 0, lb
+            return vals, best_ms or 0, lb, lb_from
         lb_search = lb
         # load relaxation: a lower bound, and a mapping to try
         relax = SatModel(mdl.inst, mdl.tables)
@@ -354,13 +363,14 @@ class CpSatSolver(ExactSolver):
         mapping = None
         if status in (OPTIMAL, FEASIBLE) and solver.best_objective_bound > lb:
             lb = math.ceil(solver.best_objective_bound - 1e-6)
+            lb_from = "load relaxation (CP-SAT)"
             mapping = [0] * mdl.n
             for (v, a), xv in relax.x.items():
                 if solver.boolean_value(xv):
                     mapping[v] = a
         run.progress.update(None, float(lb))
         if closed(best_ms, lb) or left() <= 0.05:
-            return vals, best_ms or 0, lb
+            return vals, best_ms or 0, lb, lb_from
         if mapping is not None:  # the full model with the relaxation's mapping fixed
             mapping, _ = mdl._relabel(mapping, [[] for _ in range(mdl.m)])
             fixed = mdl.model.clone()
@@ -370,7 +380,7 @@ class CpSatSolver(ExactSolver):
             absorb(run.solve(fixed, min(left() * 0.25, max(1.0, budget * 0.05)),
                              "relaxation_mapping", bound=False), bound=False)
             if closed(best_ms, lb) or left() <= 0.05:
-                return vals, best_ms or 0, lb
+                return vals, best_ms or 0, lb, lb_from
         # the model keeps its first hint: measured on STG rand0117 / 8 procs, re-hinting
         # the best schedule (already optimal) kept the bound open (3/3 runs) where the
         # first hint let it close (3/3); the best schedule is kept here in any case
@@ -379,6 +389,7 @@ class CpSatSolver(ExactSolver):
         status = run.solve(mdl.model, left(), "search_with_load_bound")
         absorb(status)
         if status == INFEASIBLE and best_ms is not None:
-            lb = best_ms  # nothing at or below the incumbent beats it: it is optimal
-        return vals, best_ms or 0, lb
+            # nothing at or below the incumbent beats it: it is optimal
+            lb, lb_from = best_ms, FULL_MODEL if best_ms != lb else lb_from
+        return vals, best_ms or 0, lb, lb_from
 

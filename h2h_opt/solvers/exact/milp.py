@@ -446,6 +446,8 @@ class MilpSolver(ExactSolver):
         if bound is not None and objective != "energy":
             # whole ticks (SPEC §6); the small allowance absorbs HiGHS's tolerances
             bound = math.ceil(bound * mdl.unit - 0.05) * tick
+        if bound is not None:
+            info["bound_source"] = "MILP (HiGHS branch and bound)"
         return exact_result(inst, self.name, sched, proven=status_name == "optimal",
                             rel_gap=params.rel_gap, bound=bound, t0=t0, info=info,
                             infeasible=status_name == "infeasible")
