@@ -597,7 +597,13 @@ def _solver_list(text: str) -> tuple[str, ...]:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .experiments.bench import BenchError, BenchSpec, expand_instances, run_bench
+    from .experiments.bench import (
+        BenchError,
+        BenchSpec,
+        check_bench_options,
+        expand_instances,
+        run_bench,
+    )
     from .experiments.summary import solver_totals, summarise
 
     if args.points is not None and not args.pareto:
@@ -607,10 +613,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise UsageError("no instance files in " + ", ".join(args.set))
     for f in files:  # fail early, one line, before any process starts
         read_instance(f)
-    spec = BenchSpec(tuple(files), _solver_list(args.solvers), args.time_limit, args.seed,
+    options = _parse_options(args.option or [])
+    if options and args.pareto:
+        raise UsageError("--option applies to solves, not to --pareto fronts")
+    solvers = _solver_list(args.solvers)
+    try:
+        check_bench_options(solvers, options)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    spec = BenchSpec(tuple(files), solvers, args.time_limit, args.seed,
                      args.jobs, args.executor, args.address,
                      connect_timeout_s=args.connect_timeout,
-                     pareto_points=(args.points or 100) if args.pareto else None)
+                     pareto_points=(args.points or 100) if args.pareto else None,
+                     options=options)
     stopped: list[int] = []
 
     def on_term(signum: int, frame: Any) -> None:  # SIGTERM: stop as Ctrl-C does
@@ -1016,6 +1031,10 @@ def build_parser() -> argparse.ArgumentParser:
                     " fronts of every instance")
     sp.add_argument("--points", type=_at_least_1, default=None, help="with --pareto: most"
                     " points per front (default 100)")
+    sp.add_argument("--option", action="append", metavar="KEY=VALUE",
+                    help="solver option, as h2h solve's, given to each solver of the bench"
+                    " that declares it (a key none declares is refused); recorded in"
+                    " run.json and every row, so a resume with other options is refused")
     sp.add_argument("--jobs", type=_at_least_1, default=1, help="pairs at a time (exact solvers"
                     " use several threads each: on 2 cores keep 1)")
     sp.add_argument("--executor", choices=["local", "dask"], default="local")
@@ -1026,7 +1045,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--output", required=True, help="run directory (one bench at a"
                     " time; re-run the same command to resume)")
     sp.add_argument("--force", action="store_true", help="if the run directory holds rows"
-                    " made with another --time-limit or --seed, or from an instance file"
+                    " made with another --time-limit, --seed or --option, or from an instance file"
                     " changed since, move them into RUN/superseded-<time>/ and start over"
                     " (default: refuse)")
     sp = add("pareto", cmd_pareto, "latency-energy front of one instance (epsilon-constraint"

@@ -47,22 +47,23 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 from ..io import atomic_write
 
 __all__ = ["BenchError", "BenchSpec", "CorruptResults", "RunBusy", "RunMismatch",
-           "load_results", "pair_key", "run_bench", "run_pair"]
+           "check_bench_options", "load_results", "pair_key", "run_bench", "run_pair",
+           "solver_share"]
 
 RESULTS = "results.jsonl"
 LOCK = ".lock"
 #: the parameters that shape a row: a run folder holds rows of one value of each
-ROW_PARAMS = ("time_limit_s", "seed", "mode", "points")
+ROW_PARAMS = ("time_limit_s", "seed", "mode", "points", "options")
 #: what a row (or ``run.json``) without one of them was made with: runs from before
 #: ``bench --pareto`` solved each pair once
-ROW_DEFAULTS: dict[str, Any] = {"mode": "solve", "points": None}
+ROW_DEFAULTS: dict[str, Any] = {"mode": "solve", "points": None, "options": {}}
 
 
 class BenchError(Exception):
@@ -95,6 +96,8 @@ class BenchSpec:
     save_schedules: bool = True
     connect_timeout_s: float = 10.0     # to reach a Dask scheduler at ``address``
     pareto_points: int | None = None    # a latency-energy front per pair, this many points
+    #: solver options (``bench --option``): each solver gets the ones it declares
+    options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def mode(self) -> str:
@@ -135,18 +138,47 @@ def expand_instances(items: Iterable[str]) -> list[str]:
     return dedupe(out)
 
 
+def solver_share(solver: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The bench options ``solver`` declares (what it is given of ``bench --option``)."""
+    from ..solvers import solver_options
+
+    declared = {o.name for o in solver_options(solver)}
+    return {k: v for k, v in options.items() if k in declared}
+
+
+def check_bench_options(solvers: Iterable[str], options: dict[str, Any]) -> None:
+    """Every option is declared by at least one of ``solvers`` and allowed by each that
+    declares it; else ``ValueError``, one line (a usage error)."""
+    from ..solvers import OptionError, solver_options
+    from ..solvers.base import check_options
+
+    solvers = list(solvers)
+    for key in options:
+        if not any(key in solver_share(s, {key: None}) for s in solvers):
+            raise ValueError(f"--option {key}: none of the solvers ({', '.join(solvers)})"
+                             " declares it (see h2h solve --solver S --list-options)")
+    for s in solvers:
+        try:
+            check_options(s, solver_options(s), solver_share(s, options))
+        except OptionError as exc:
+            raise ValueError(str(exc)) from None
+
+
 def run_pair(instance_path: str, solver: str, time_limit_s: float, seed: int,
-             schedule_dir: str | None = None, pareto_points: int | None = None
-             ) -> dict[str, Any]:
+             schedule_dir: str | None = None, pareto_points: int | None = None,
+             options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Solve one pair and check it with the evaluator; any exception becomes an error
     row.  With ``pareto_points``, the pair's latency-energy front instead
     (:func:`~h2h_opt.experiments.pareto.pareto_front`, the time limit for the whole
-    front).  Runs in a worker process."""
+    front).  ``options``: the bench's (the solver is given those it declares; the row
+    records them all, as the run does).  Runs in a worker process."""
     t0 = time.perf_counter()
     row: dict[str, Any] = {"instance_file": instance_path, "solver": solver,
                            "time_limit_s": time_limit_s, "seed": seed}
     if pareto_points:
         row.update(mode="pareto", points=pareto_points)
+    if options:
+        row["options"] = dict(options)
     try:
         from ..io import read_instance, write_schedule
         from ..solvers import SolveParams, solve
@@ -160,7 +192,8 @@ def run_pair(instance_path: str, solver: str, time_limit_s: float, seed: int,
                                   pareto_points))
             row["wall_s"] = time.perf_counter() - t0
             return row
-        res = solve(inst, solver, SolveParams(time_limit_s=time_limit_s, seed=seed))
+        res = solve(inst, solver, SolveParams(time_limit_s=time_limit_s, seed=seed,
+                                              options=solver_share(solver, options or {})))
         row.update(result_row(inst, res))
         if res.schedule is not None and schedule_dir:
             path = Path(schedule_dir) / f"{inst.name}.{solver}.schedule.json"
@@ -247,7 +280,7 @@ def _run_info(spec: BenchSpec) -> dict[str, Any]:
 
     return {"instances": list(spec.instances), "solvers": list(spec.solvers),
             "time_limit_s": spec.time_limit_s, "seed": spec.seed, "mode": spec.mode,
-            "points": spec.pareto_points, "jobs": spec.jobs,
+            "points": spec.pareto_points, "options": dict(spec.options), "jobs": spec.jobs,
             "executor": spec.executor, "address": spec.address, "versions": versions(),
             "git": _git_hash(), "machine": {"platform": platform.platform(),
                                             "cpus": os.cpu_count(),
@@ -389,7 +422,7 @@ def _param_diffs(spec: BenchSpec, info: dict[str, Any] | None, rows: list[dict[s
     phrase each: a row-shaping parameter, or an instance file (``digests``: SHA-256 by
     resolved path) whose content changed since its rows were made."""
     want = {"time_limit_s": spec.time_limit_s, "seed": spec.seed, "mode": spec.mode,
-            "points": spec.pareto_points}
+            "points": spec.pareto_points, "options": dict(spec.options)}
     out = []
     for key in ROW_PARAMS:
         if key in ROW_DEFAULTS:  # absent: what runs made before it existed
@@ -575,7 +608,8 @@ def _run_locked(spec: BenchSpec, instances: list[str], run_dir: Path, progress: 
                 on_row(row)
             bar.update(row)
 
-        args = [(i, s, spec.time_limit_s, spec.seed, sched_dir, spec.pareto_points)
+        args = [(i, s, spec.time_limit_s, spec.seed, sched_dir, spec.pareto_points,
+                 dict(spec.options))
                 for i, s in todo]
         try:
             bar.update()
@@ -596,6 +630,8 @@ def _error_row(args: tuple, error: str) -> dict[str, Any]:
            "seed": args[3], "status": "error", "error": error}
     if len(args) > 5 and args[5]:
         row.update(mode="pareto", points=args[5])
+    if len(args) > 6 and args[6]:
+        row["options"] = dict(args[6])
     return row
 
 

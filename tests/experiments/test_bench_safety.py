@@ -26,6 +26,7 @@ from h2h_opt.experiments.bench import (
     expand_instances,
     load_results,
     run_bench,
+    run_pair,
 )
 from h2h_opt.io import write_instance
 from h2h_opt.library.generate import random_layered
@@ -433,3 +434,46 @@ def test_a_run_from_before_sessions_keeps_its_first_session(insts, tmp_path):
     info = json.loads((run / "run.json").read_text())
     assert [s["git"] for s in info["sessions"]][0] == "0" * 40
     assert len(info["sessions"]) == 2
+
+
+def test_bench_options_reach_the_solvers_that_declare_them(insts, monkeypatch):
+    """bench --option: each solver is given the options it declares, none other; the
+    row records the bench's options (what a resume compares)."""
+    import h2h_opt.solvers as solvers
+
+    seen: dict[str, dict] = {}
+    real = solvers.solve
+
+    def spy(inst, solver, params=None, initial=None):
+        seen[solver] = dict(params.options)
+        return real(inst, solver, params, initial)
+
+    monkeypatch.setattr(solvers, "solve", spy)
+    opts = {"passes": 0, "cap": 10_000}  # h2h declares both, baseline the cap, heft none
+    for solver in ("h2h", "baseline", "heft"):
+        row = run_pair(files(insts)[0], solver, 5.0, 0, options=opts)
+        assert row["status"] != "error" and row["options"] == opts, row
+    assert seen == {"h2h": opts, "baseline": {"cap": 10_000}, "heft": {}}
+    assert "options" not in run_pair(files(insts)[0], "heft", 5.0, 0)  # none: as before
+
+
+def test_bench_options_are_checked_recorded_and_kept_on_resume(insts, tmp_path, capsys):
+    run = tmp_path / "run"
+    base = ["bench", *files(insts), "--solvers", "baseline,h2h", "--time-limit", "5",
+            "-o", str(run)]
+    assert main([*base, "--option", "nope=1"]) == 2  # no solver of the bench declares it
+    err = one_line(capsys.readouterr().err)
+    assert "--option nope: none of the solvers (baseline, h2h) declares it" in err
+    assert main([*base, "--option", "passes=-1"]) == 2  # a value h2h does not allow
+    assert "option 'passes'" in one_line(capsys.readouterr().err)
+    assert not run.exists()
+    assert main([*base, "--option", "passes=0"]) == 0
+    capsys.readouterr()
+    info = json.loads((run / "run.json").read_text())
+    rows = load_results(run)
+    assert info["options"] == {"passes": 0} and len(rows) == 4
+    assert all(r["options"] == {"passes": 0} for r in rows)
+    assert main(base) == 2  # the rows were made with it: resuming without it is refused
+    assert "options {'passes': 0} there, {} here" in one_line(capsys.readouterr().err)
+    assert main([*base, "--option", "passes=0"]) == 0  # the same: nothing to add
+    assert len(load_results(run)) == 4

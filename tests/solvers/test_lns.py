@@ -472,6 +472,45 @@ def test_the_polish_stops_once_its_incumbent_meets_the_bound_known_now():
     assert found is not None and len(polls) >= 3 and dtime < 2.0
 
 
+def test_the_polish_parameters_hold_for_the_polish_only(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """polish_parameters: set on the solver for the polish's search (here: stop at the
+    first solution, so it ends long before its 3 deterministic s), then the solver's
+    own values again; lns passes the option through to it."""
+    import time
+
+    from h2h_opt.schedule import Decision
+    from h2h_opt.solvers.exact import lns
+    from h2h_opt.solvers.exact.cpmodel import SatModel
+
+    inst = read_instance(ROOT / "instances/small/random-n40-a4-p2p-s5.json")
+    base = SatModel(inst, compile_tables(inst))
+    start = Decision.from_schedule(inst, solve(inst, "heft").schedule)
+    solver = base.cp.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.ignore_subsolvers.append("no_lp")
+    found, _, _ = lns.LnsSolver._polish(
+        base, start, None, solver, time.perf_counter() + 60, 1, 3.0,
+        parameters={"stop_after_first_solution": True, "ignore_subsolvers": []})
+    assert found is not None and solver.deterministic_time < 1.0
+    assert solver.parameters.stop_after_first_solution is False
+    assert list(solver.parameters.ignore_subsolvers) == ["no_lp"]
+    assert solver.parameters.num_workers == 1
+    seen: list[object] = []
+    real = lns.LnsSolver._polish
+
+    def spy(*args: object, **kw: object) -> object:
+        seen.append(kw.get("parameters"))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(lns.LnsSolver, "_polish", staticmethod(spy))
+    small = random_layered(12, 2, seed=4, locality="same_accelerator")
+    res = solve(small, "lns", SolveParams(time_limit_s=8, options={
+        "relax_time": 0.0, "relax_order": 0.0, "mip_bound": False,
+        "polish_parameters": {"linearization_level": 2}}))
+    assert res.has_solution and seen == [{"linearization_level": 2}]
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice: Linux")
 def test_the_polish_yields_the_cpu_on_a_thread_of_its_own(monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:

@@ -145,6 +145,7 @@ def test_defaults_given_explicitly_change_nothing(inst, solver):
 
 @pytest.mark.parametrize(("solver", "option", "params"), [
     ("cpsat", "cpsat_parameters", {"linearization_level": 2, "subsolvers": ["max_lp"]}),
+    ("lns", "polish_parameters", {"linearization_level": 2, "num_full_subsolvers": 2}),
     ("milp", "highs_options", {"mip_rel_gap": 0.5, "mip_heuristic_effort": 0.1}),
 ])
 def test_native_parameter_names_are_checked(solver, option, params):

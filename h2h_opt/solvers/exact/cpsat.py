@@ -46,7 +46,7 @@ from ...schedule import Decision, Schedule
 from ..base import Option, SolveParams
 from ..bounds import TRANSFER_PAIRS, lower_bound
 from .cpmodel import SatModel
-from .native import sat_parameter
+from .native import sat_parameter, set_sat_parameters
 from .plumbing import (
     ExactSolver,
     LogSink,
@@ -231,13 +231,7 @@ class CpSatSolver(ExactSolver):
         sp.relative_gap_limit = params.rel_gap
         sp.log_search_progress = True
         sp.log_to_stdout = False
-        for key, value in dict(self.option(params, "cpsat_parameters")).items():
-            if isinstance(value, list | tuple):  # repeated field, e.g. subsolvers
-                field = getattr(sp, key)
-                field.clear()
-                field.extend(value)
-            else:
-                setattr(sp, key, value)  # e.g. {"linearization_level": 2}
+        set_sat_parameters(sp, dict(self.option(params, "cpsat_parameters")))
         factor = mdl.tick
         if objective == "energy":
             factor = 1.0 / mdl.energy_expr()[1]

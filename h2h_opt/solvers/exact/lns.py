@@ -65,6 +65,7 @@ from ...timing import ScheduleCycleError, Timer, list_schedule
 from ..base import Option, SolveParams, SolverError
 from ..bounds import TRANSFER_PAIRS, MappingBound, lower_bound
 from .cpmodel import SatModel
+from .native import sat_parameter, set_sat_parameters
 from .plumbing import ExactSolver, LogSink, Progress, exact_result, rounding_info, time_limit
 
 __all__ = ["KINDS", "LnsSolver", "Window"]
@@ -367,6 +368,9 @@ class LnsSolver(ExactSolver):
         Option("polish_layers", int, 300, "largest instance the polish runs on", low=0),
         Option("polish_workers", int, 8, "CP-SAT workers of the polish (its portfolio;"
                " cpsat's default)", low=1),
+        Option("polish_parameters", dict, {}, "set on the polish's CpSolver.parameters as"
+               " given, after its workers and limits (a list sets a repeated field)",
+               keys=sat_parameter, keys_help="SatParameters field"),
         Option("polish_dtime", float, 0.0, "CP-SAT deterministic time of the polish (with"
                " one polish worker: reproducible; 0: until the time limit)", low=0.0),
         Option("mip_bound", bool, True, "while the windows run, HiGHS's branch and bound"
@@ -638,7 +642,8 @@ class LnsSolver(ExactSolver):
                     self.option(params, "polish_dtime"),
                     met=(lambda ticks: closed(ticks * base.tick, bound)) if steer else None,
                     poll=(lambda: take_mip(False, report=False)) if steer else None,
-                    yield_cpu=mip is not None)
+                    yield_cpu=mip is not None,
+                    parameters=dict(self.option(params, "polish_parameters")))
                 polish_s = time.perf_counter() - t1
                 if steer:
                     take_mip(False)  # (what the watcher took, on the progress)
@@ -700,7 +705,8 @@ class LnsSolver(ExactSolver):
     def _polish(base: SatModel, dec: Decision, bound: float | None, solver: Any,
                 deadline: float, workers: int, dtime: float, fix_mapping: bool = False,
                 met: Callable[[int], bool] | None = None,
-                poll: Callable[[], None] | None = None, yield_cpu: bool = False
+                poll: Callable[[], None] | None = None, yield_cpu: bool = False,
+                parameters: dict[str, Any] | None = None
                 ) -> tuple[Decision | None, int | None, int | None]:
         """The full model (:meth:`SatModel.build`) hinted with ``dec``, its makespan at
         least the relaxation's bound (``fix_mapping``: with ``dec``'s mapping fixed),
@@ -710,7 +716,8 @@ class LnsSolver(ExactSolver):
         does: checked at each incumbent and, after ``poll()`` (which may raise that
         bound: the MIP beside it finishing), every 50 ms.  ``yield_cpu`` (Linux): the
         search's threads run at nice :data:`POLISH_NICE`, so that a thread beside it at
-        the caller's priority (the MIP) keeps a core."""
+        the caller's priority (the MIP) keeps a core.  ``parameters``: set on the solver's
+        parameters for this search only (:func:`set_sat_parameters`)."""
         full = base.fresh()
         full.build(full.plan_horizon(dec))
         if fix_mapping:
@@ -722,10 +729,14 @@ class LnsSolver(ExactSolver):
         full.model.minimize(full.makespan)
         full.hint(dec)
         sp = solver.parameters
-        saved = sp.num_workers, sp.max_deterministic_time
+        saved = {key: getattr(sp, key) for key in
+                 ("num_workers", "max_deterministic_time", *(parameters or {}))}
+        saved = {key: list(v) if not isinstance(v, int | float | str | bool) else v
+                 for key, v in saved.items()}  # (repeated fields: copies)
         sp.num_workers = workers
         sp.max_deterministic_time = dtime or 1e12
         sp.max_time_in_seconds = max(0.05, deadline - time.perf_counter())
+        set_sat_parameters(sp, parameters or {})
         best: list[int] = []  # the search's incumbents' makespans, ticks
         watching = threading.Event()
 
@@ -767,7 +778,7 @@ class LnsSolver(ExactSolver):
                 search()
             status = statuses[0]
         finally:
-            sp.num_workers, sp.max_deterministic_time = saved
+            set_sat_parameters(sp, saved)
             watching.set()
             if watcher.is_alive():
                 watcher.join()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import cache
 
-__all__ = ["highs_option", "sat_parameter"]
+__all__ = ["highs_option", "sat_parameter", "set_sat_parameters"]
 
 
 @cache
@@ -32,6 +32,18 @@ def sat_parameter(name: str, value: object) -> str | None:
     except (TypeError, ValueError, AttributeError) as exc:
         return f"{value!r} is not a value of SatParameters.{name} ({exc})"
     return None
+
+
+def set_sat_parameters(sp: object, values: dict[str, object]) -> None:
+    """Set ``values`` (checked by :func:`sat_parameter`) on the ``SatParameters`` ``sp``;
+    a list replaces a repeated field such as ``subsolvers``."""
+    for key, value in values.items():
+        if isinstance(value, list | tuple):
+            field = getattr(sp, key)
+            field.clear()
+            field.extend(value)
+        else:
+            setattr(sp, key, value)  # e.g. {"linearization_level": 2}
 
 
 def highs_option(name: str, value: object) -> str | None:
