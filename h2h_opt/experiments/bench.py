@@ -153,8 +153,9 @@ def check_bench_options(solvers: Iterable[str], options: dict[str, Any]) -> None
     from ..solvers.base import check_options
 
     solvers = list(solvers)
+    declared = {o.name for s in solvers for o in solver_options(s)}
     for key in options:
-        if not any(key in solver_share(s, {key: None}) for s in solvers):
+        if key not in declared:
             raise ValueError(f"--option {key}: none of the solvers ({', '.join(solvers)})"
                              " declares it (see h2h solve --solver S --list-options)")
     for s in solvers:
