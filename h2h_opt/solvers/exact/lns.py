@@ -64,6 +64,7 @@ from ...schedule import Decision, Schedule
 from ...timing import ScheduleCycleError, Timer, list_schedule
 from ..base import Option, SolveParams, SolverError
 from ..bounds import TRANSFER_PAIRS, MappingBound, lower_bound
+from ..heuristics.anneal import anneal
 from .cpmodel import SatModel
 from .native import sat_parameter, set_sat_parameters
 from .plumbing import ExactSolver, LogSink, Progress, exact_result, rounding_info, time_limit
@@ -385,6 +386,13 @@ class LnsSolver(ExactSolver):
                " the best bound of the run and cpsat's 1.0371, 1.0351, 1.0275"
                " (results/lns_paper_v12.md)",
                low=0.0, high=1.0),
+        Option("anneal", float, 0.0, "share of the time left after the bounds for simulated"
+               " annealing over the mapping and a priority list before the windows, taken"
+               " from the windows' share (1 - polish; latency objective, at most"
+               " polish_layers layers; 0: none)", low=0.0, high=0.95),
+        Option("anneal_moves", int, 0, "moves of the anneal (a work limit: the run is the"
+               " same run to run; 0: until its share of the time, and none under a"
+               " neighbourhoods work limit)", low=0),
         Option("kinds", list, KINDS, "neighbourhood kinds to draw from", choices=KINDS),
         Option("map_share", float, 0.8, "on instances above polish_layers layers, share of"
                " the time limit for the mapping phase before the windows: a search on the"
@@ -575,6 +583,25 @@ class LnsSolver(ExactSolver):
                                       span + share * (deadline - windows_end))
                     if share > 0 else span * (1.0 if polish else 0.8), lp=cheap))
 
+            anneal_s = 0.0
+            anneal_stats: dict[str, Any] = {}
+            anneal_share = self.option(params, "anneal")
+            moves = self.option(params, "anneal_moves") or None
+            if anneal_share > 0 and objective == "latency" and small and not over \
+                    and (steer or moves is not None) and not closed(best[0], bound):
+                t1 = time.perf_counter()
+                until = min(windows_end, t1 + anneal_share * (deadline - windows_start))
+                annealed, stats = anneal(inst, tables, current, seed=params.seed,
+                                      deadline=until, moves=moves,
+                                      improved=lambda value: progress.update(value, None))
+                anneal_s = time.perf_counter() - t1
+                anneal_stats = {"moves": stats.moves, "accepted": stats.accepted,
+                                "improved": stats.improved, "from_s": stats.start_s,
+                                "to_s": stats.best_s}
+                if _less(score(annealed)[0], best):
+                    current = annealed
+                    best, spread = score(current)
+
             def take_mip(stop: bool, report: bool = True) -> None:
                 """The MIP's bound if it has finished (``stop``: stopping it now;
                 ``report``: on the progress, from the caller's thread only)."""
@@ -667,6 +694,8 @@ class LnsSolver(ExactSolver):
                 "cheap_bound_s": round(cheap_s, 3),
                 **({"mip_bound_s": mip_lb[0]} if mip_lb else {}),
                 "polish_s": round(polish_s, 3), "mapping_phase_s": round(map_s, 3),
+                "anneal_s": round(anneal_s, 3), **({"anneal": anneal_stats} if anneal_stats
+                                                   else {}),
                 **({"mapping_phase": map_stats} if map_stats else {}),
                 "by_kind": {k: {"tried": t, "improved": i} for k, (t, i) in by_kind.items()},
                 "cp_sat_share": round((solve_s + relax_s + polish_s + map_stats.get(
