@@ -31,6 +31,12 @@ and shrinks after one that ran out of budget.  With ``neighbourhoods`` (a work l
 binding before the time limit, each sub-solve limited in CP-SAT's deterministic time on
 one worker and seeded from the run's seed, the result is the same run to run.
 
+Before the windows, an ``anneal`` share of the time may go to simulated annealing
+(:func:`~h2h_opt.solvers.heuristics.anneal.anneal`): single-layer moves of the mapping
+and of a topological priority list, critical layers first, each timed by the same
+kernel, thousands a second where a window takes tens of milliseconds.  It runs while the
+MIP below has the other core, and the polish starts from its best.
+
 While the windows run on one core, HiGHS's branch and bound on the cheap LP with a 0/1
 mapping and residency (:class:`~h2h_opt.solvers.bounds.MappingBound`) runs on another,
 and on through a share of the polish (``mip_polish``; while both run, the polish's
