@@ -11,7 +11,7 @@ from h2h_opt import SolveParams, evaluate, read_instance, solve
 from h2h_opt.cost import compile_tables
 from h2h_opt.library.generate import random_layered
 from h2h_opt.schedule import Decision
-from h2h_opt.solvers.heuristics.anneal import anneal
+from h2h_opt.solvers.anneal import anneal
 from h2h_opt.timing import Timer
 
 

@@ -32,7 +32,7 @@ binding before the time limit, each sub-solve limited in CP-SAT's deterministic 
 one worker and seeded from the run's seed, the result is the same run to run.
 
 Before the windows, an ``anneal`` share of the time may go to simulated annealing
-(:func:`~h2h_opt.solvers.heuristics.anneal.anneal`): single-layer moves of the mapping
+(:func:`~h2h_opt.solvers.anneal.anneal`): single-layer moves of the mapping
 and of a topological priority list, critical layers first, each timed by the same
 kernel, thousands a second where a window takes tens of milliseconds.  It runs while the
 MIP below has the other core, and the polish starts from its best.
@@ -68,9 +68,9 @@ from ...model import Instance
 from ...result import SolveResult
 from ...schedule import Decision, Schedule
 from ...timing import ScheduleCycleError, Timer, list_schedule
+from ..anneal import anneal
 from ..base import Option, SolveParams, SolverError
 from ..bounds import TRANSFER_PAIRS, MappingBound, lower_bound
-from ..heuristics.anneal import anneal
 from .cpmodel import SatModel
 from .native import sat_parameter, set_sat_parameters
 from .plumbing import ExactSolver, LogSink, Progress, exact_result, rounding_info, time_limit
@@ -601,9 +601,9 @@ class LnsSolver(ExactSolver):
                     and (steer or moves is not None) and not closed(best[0], bound):
                 t1 = time.perf_counter()
                 until = min(windows_end, t1 + anneal_share * (deadline - windows_start))
-                annealed, stats = anneal(inst, tables, current, seed=params.seed,
-                                      deadline=until, moves=moves,
-                                      improved=lambda value: progress.update(value, None))
+                annealed, stats = anneal(
+                    inst, tables, current, seed=params.seed, deadline=until, moves=moves,
+                    improved=lambda value: progress.update(value, None))
                 anneal_s = time.perf_counter() - t1
                 anneal_stats = {"moves": stats.moves, "accepted": stats.accepted,
                                 "improved": stats.improved, "from_s": stats.start_s,
@@ -704,8 +704,8 @@ class LnsSolver(ExactSolver):
                 "cheap_bound_s": round(cheap_s, 3),
                 **({"mip_bound_s": mip_lb[0]} if mip_lb else {}),
                 "polish_s": round(polish_s, 3), "mapping_phase_s": round(map_s, 3),
-                "anneal_s": round(anneal_s, 3), **({"anneal": anneal_stats} if anneal_stats
-                                                   else {}),
+                "anneal_s": round(anneal_s, 3),
+                **({"anneal": anneal_stats} if anneal_stats else {}),
                 **({"mapping_phase": map_stats} if map_stats else {}),
                 "by_kind": {k: {"tried": t, "improved": i} for k, (t, i) in by_kind.items()},
                 "cp_sat_share": round((solve_s + relax_s + polish_s + map_stats.get(

@@ -88,11 +88,11 @@ class H2HEngine:
                   timing: Timing | None = None) -> np.ndarray:
         weight = None
         if self.value == "critical" and timing is not None:
-            weight = self._criticality(plan, timing)
+            weight = self.criticality(plan, timing)
         return knapsack_residency(self.inst, self.tables, plan.x, value=self.value, accs=accs,
                                   r=plan.r, weight=weight)
 
-    def _criticality(self, plan: Decision, timing: Timing) -> np.ndarray:
+    def criticality(self, plan: Decision, timing: Timing) -> np.ndarray:
         """1 + (1 - slack/makespan): 2 on a critical path, towards 1 with slack."""
         n = self.tables.num_layers
         tail = [0.0] * n  # longest path from a layer's finish to the end
@@ -132,13 +132,13 @@ class H2HEngine:
         already the new mapping, ``plan.r`` still the old residency).
         """
         self.stats.evaluations += 1
-        plan.r = self._residency_after_move(plan, moved_from)
+        plan.r = self.residency_after_move(plan, moved_from)
         try:
             return self.timing(plan, self.locality, describe=False)
         except ScheduleCycleError:
             return None
 
-    def _residency_after_move(self, plan: Decision, moved_from: dict[int, int]) -> np.ndarray:
+    def residency_after_move(self, plan: Decision, moved_from: dict[int, int]) -> np.ndarray:
         """Step 2 on the accelerators a move touched, skipping the knapsack where its
         optimum provably stands: an accelerator that lost only non-resident layers
         keeps its optimum, and if the layers it gained fit beside that resident set,

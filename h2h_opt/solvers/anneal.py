@@ -36,11 +36,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...cost import CostTables
-from ...model import Instance
-from ...schedule import Decision
-from ...timing import ScheduleCycleError, Timing
-from .h2h import H2HEngine
+from ..cost import CostTables
+from ..model import Instance
+from ..schedule import Decision
+from ..timing import ScheduleCycleError, Timing
+from .heuristics.h2h import H2HEngine
 
 __all__ = ["AnnealStats", "anneal"]
 
@@ -100,7 +100,7 @@ def anneal(inst: Instance, tables: CostTables, start: Decision, *, seed: int = 0
 
     def critical_layers(x: np.ndarray, r: np.ndarray, pri: list[int], tm: Timing
                         ) -> list[int]:
-        weight = engine._criticality(Decision(x, r, orders(x, pri)), tm)
+        weight = engine.criticality(Decision(x, r, orders(x, pri)), tm)
         return [v for v in range(n) if weight[v] > 2.0 - 1e-9]
 
     stats = AnnealStats()
@@ -130,7 +130,7 @@ def anneal(inst: Instance, tables: CostTables, start: Decision, *, seed: int = 0
             old = int(x[v])
             nx = x.copy()
             nx[v] = rng.choice([a for a in runs_on[v] if a != old])
-            nr = engine._residency_after_move(Decision(nx, r, orders(nx, pri)), {v: old})
+            nr = engine.residency_after_move(Decision(nx, r, orders(nx, pri)), {v: old})
             npri = pri
         else:
             here = pri.index(v)
